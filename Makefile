@@ -1,0 +1,60 @@
+# Every target runs in .venv (built by `make setup` from pinned versions) with the Node tools from
+# package-lock.json. `make contract` is the main job; `make test` is what CI runs.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+export REDOCLY_TELEMETRY := off
+export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
+PYTEST := $(BIN)/python -m pytest
+SEED ?=
+FUZZ_EXAMPLES ?= 2000
+
+.PHONY: setup regenerate check-drift lint lint-spec typecheck test unit contract fuzz mock bench chaos clean
+
+setup: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml generated/pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=25"
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -e ./generated
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+regenerate: setup
+	$(BIN)/python scripts/regenerate.py
+
+check-drift: setup
+	$(BIN)/python scripts/check_drift.py
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	cd generated && ../$(BIN)/mypy --strict people_events_client
+
+lint-spec: setup
+	$(BIN)/openapi-spec-validator openapi.yaml
+	redocly lint --format=stylish openapi.yaml
+	spectral lint --fail-severity=warn openapi.yaml
+
+typecheck: lint
+
+unit: setup
+	$(PYTEST) tests
+
+contract: setup
+	$(PYTEST) contract_tests
+
+test: lint lint-spec check-drift
+	$(PYTEST)
+
+mock: setup
+	$(BIN)/python -m people_events_mock --host 127.0.0.1 --port 8080
+
+clean:
+	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache reports .hypothesis

@@ -1,0 +1,42 @@
+"""A client library for accessing Infobip People Events - Send Event"""
+
+from ._facade import AsyncPeopleEvents, PeopleEvents
+from .auth import BasicAuth, BearerToken, IBSSOToken
+from .client import AuthenticatedClient, Client
+from .exceptions import (
+    BadRequest,
+    Forbidden,
+    NotFound,
+    PeopleEventsError,
+    RateLimited,
+    ServerError,
+    TransportError,
+    Unauthorized,
+)
+from .models import EventMetadata, EventProperties, EventRequest, EventResponse, IdentifierType
+
+__version__ = "<openapi_python_client.schema.untrusted_string.UntrustedString object at 0x7fa46e08f390>"
+
+__all__ = (
+    "AsyncPeopleEvents",
+    "AuthenticatedClient",
+    "BadRequest",
+    "BasicAuth",
+    "BearerToken",
+    "Client",
+    "EventMetadata",
+    "EventProperties",
+    "EventRequest",
+    "EventResponse",
+    "Forbidden",
+    "IBSSOToken",
+    "IdentifierType",
+    "NotFound",
+    "PeopleEvents",
+    "PeopleEventsError",
+    "RateLimited",
+    "ServerError",
+    "TransportError",
+    "Unauthorized",
+    "__version__",
+)

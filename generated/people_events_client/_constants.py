@@ -1,0 +1,28 @@
+# copied from codegen/overlay/_constants.py by `make regenerate`; edit there, never here.
+"""Defaults of the client layer, in one place. All times are in seconds."""
+
+from typing import Final
+
+DEFAULT_CONNECT_TIMEOUT: Final = 5.0
+DEFAULT_READ_TIMEOUT: Final = 30.0
+
+DEFAULT_MAX_RETRIES: Final = 3
+"""Retries after the first attempt: 3 means at most 4 attempts."""
+INITIAL_RETRY_DELAY: Final = 0.5
+MAX_RETRY_DELAY: Final = 8.0
+MAX_RETRY_AFTER: Final = 60.0
+"""Cap on a server's Retry-After, so a hostile or broken value cannot park a sender."""
+
+DEFAULT_RATE_LIMIT: Final = 250
+"""Infobip's Send Event limit, requests per second per account (x-throttling-info)."""
+PACING_BURST_DIVISOR: Final = 10
+"""A second, shorter window (1/10 s, 1/10 of the budget) smooths bursts for strict rolling windows."""
+
+PERSON_ID_MAX_LENGTH: Final = 256
+"""openapi.yaml: personId maxLength."""
+DEFINITION_ID_MAX_LENGTH: Final = 36
+"""openapi.yaml: definitionId maxLength."""
+EVENT_ID_PATTERN: Final = r"[A-Za-z0-9_-]{1,36}"
+"""openapi.yaml: EventRequest.eventId pattern."""
+
+LOGGER_NAME: Final = "people_events_client"

@@ -1,0 +1,149 @@
+# copied from codegen/overlay/_pacing.py by `make regenerate`; edit there, never here.
+"""Pacing to the account's rate limit with pyrate-limiter v4, before each attempt.
+
+One in-process limiter per (rate_limit_key, rate) is shared by every facade, thread and asyncio
+task of the process. ``redis_limiter`` builds a limiter whose budget lives in Redis, shared by
+every process and host. When Redis fails, pacing falls back to the in-process limiter and warns
+once; the 429 retries remain the backstop.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from typing import Any
+
+import httpx
+from pyrate_limiter import BucketFactory, Duration, Limiter, Rate, RateItem
+from pyrate_limiter.abstracts import AbstractBucket
+
+from ._constants import LOGGER_NAME, PACING_BURST_DIVISOR
+from ._retry import DEADLINE_EXTENSION, DeadlineExceeded
+
+logger = logging.getLogger(LOGGER_NAME)
+
+
+def pacing_rates(rate_limit: int) -> list[Rate]:
+    """The account's budget per second, plus a tenth of it per tenth of a second to smooth bursts."""
+    burst = max(1, math.ceil(rate_limit / PACING_BURST_DIVISOR))
+    return [Rate(burst, int(Duration.SECOND) // PACING_BURST_DIVISOR), Rate(rate_limit, Duration.SECOND)]
+
+
+_shared_lock = threading.Lock()
+_shared: dict[tuple[str, int], Limiter] = {}
+
+
+def shared_limiter(rate_limit_key: str, rate_limit: int) -> Limiter:
+    """The process-wide in-process limiter for this key and rate."""
+    with _shared_lock:
+        limiter = _shared.get((rate_limit_key, rate_limit))
+        if limiter is None:
+            limiter = _shared[(rate_limit_key, rate_limit)] = Limiter(pacing_rates(rate_limit))
+        return limiter
+
+
+class _RedisBucketFactory(BucketFactory):
+    """One Redis bucket per item name (the rate_limit_key), created on first use."""
+
+    def __init__(self, redis: Any, rates: list[Rate], prefix: str) -> None:
+        self._redis = redis
+        self._rates = rates
+        self._prefix = prefix
+        self._buckets: dict[str, AbstractBucket] = {}
+        self._lock = threading.Lock()
+
+    def wrap_item(self, name: str, weight: int = 1) -> RateItem:
+        return RateItem(name, time.time_ns() // 1_000_000, weight=weight)
+
+    def get(self, item: RateItem) -> AbstractBucket:
+        from pyrate_limiter import RedisBucket
+
+        with self._lock:
+            bucket = self._buckets.get(item.name)
+            if bucket is None:
+                bucket = RedisBucket.init(self._rates, self._redis, f"{self._prefix}:{item.name}")
+                self.schedule_leak(bucket)
+                self._buckets[item.name] = bucket
+            return bucket
+
+
+def redis_limiter(redis: Any, *, rate_limit: int, prefix: str = "people_events:pacing") -> Limiter:
+    """A limiter whose budget lives in Redis (a sync ``redis.Redis``), shared across processes and hosts.
+
+    Pass it as ``limiter=`` to the facade; the bucket key is ``{prefix}:{rate_limit_key}``, so raw
+    credentials never reach Redis.
+    """
+    return Limiter(_RedisBucketFactory(redis, pacing_rates(rate_limit), prefix))
+
+
+class Pacer:
+    """Acquires one permit per attempt from the chosen limiter, falling back to in-process pacing."""
+
+    def __init__(self, key: str, rate_limit: int, limiter: Limiter | None) -> None:
+        self.key = key
+        self._fallback = shared_limiter(key, rate_limit)
+        self._primary = limiter
+        self._warned = False
+
+    def _on_primary_failure(self, err: Exception) -> None:
+        if not self._warned:
+            self._warned = True
+            logger.warning("pacing limiter failed (%s); falling back to in-process pacing", type(err).__name__)
+        self._primary = None
+
+    def acquire(self, timeout: float | None) -> bool:
+        wait = -1 if timeout is None else max(0.0, timeout)
+        if self._primary is not None:
+            try:
+                return bool(self._primary.try_acquire(self.key, blocking=True, timeout=wait))
+            except Exception as err:  # any backend failure (Redis down, script error) falls back
+                self._on_primary_failure(err)
+        return bool(self._fallback.try_acquire(self.key, blocking=True, timeout=wait))
+
+    async def acquire_async(self, timeout: float | None) -> bool:
+        wait = -1 if timeout is None else max(0.0, timeout)
+        if self._primary is not None:
+            try:
+                return await self._primary.try_acquire_async(self.key, blocking=True, timeout=wait)
+            except Exception as err:
+                self._on_primary_failure(err)
+        return await self._fallback.try_acquire_async(self.key, blocking=True, timeout=wait)
+
+
+def _remaining(request: httpx.Request) -> float | None:
+    remaining = request.extensions.get(DEADLINE_EXTENSION)
+    return None if remaining is None else remaining()
+
+
+class PacingTransport(httpx.BaseTransport):
+    """Waits for a permit, then delegates (as pyrate-limiter's RateLimiterTransport, plus a deadline)."""
+
+    def __init__(self, inner: httpx.BaseTransport, pacer: Pacer) -> None:
+        self._inner = inner
+        self._pacer = pacer
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if not self._pacer.acquire(_remaining(request)):
+            raise DeadlineExceeded("deadline passed while waiting for the rate limit", request=request)
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class AsyncPacingTransport(httpx.AsyncBaseTransport):
+    """The asyncio twin of ``PacingTransport``."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, pacer: Pacer) -> None:
+        self._inner = inner
+        self._pacer = pacer
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if not await self._pacer.acquire_async(_remaining(request)):
+            raise DeadlineExceeded("deadline passed while waiting for the rate limit", request=request)
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()

@@ -1,0 +1,176 @@
+# copied from codegen/overlay/_retry.py by `make regenerate`; edit there, never here.
+"""Retrying transports: 429 always; 5xx, connection errors and timeouts because every send carries an eventId.
+
+Why hand-written: httpx-retries and stamina both sleep through ``time.sleep``/``asyncio.sleep``
+with no injection point, and neither bounds the retries and the pacing waits under one total
+deadline. The loop below is small and runs on pure, table-tested functions (``should_retry``,
+``retry_delay``), so tests inject the clock and the sleep and never wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+
+import attrs
+import httpx
+
+from ._constants import DEFAULT_MAX_RETRIES, INITIAL_RETRY_DELAY, LOGGER_NAME, MAX_RETRY_AFTER, MAX_RETRY_DELAY
+from ._retry_after import parse_retry_after
+
+logger = logging.getLogger(LOGGER_NAME)
+
+DEADLINE_EXTENSION = "people_events_remaining"
+"""Request extension: a callable giving the seconds left before the deadline (None: no deadline), so that
+pacing waits end by the same deadline as retries."""
+
+
+class DeadlineExceeded(httpx.TimeoutException):
+    """The total deadline ran out before a usable response."""
+
+
+def should_retry(status: int | None) -> bool:
+    """True for an outcome worth another attempt; ``None`` means no response (connection error, timeout)."""
+    return status is None or status == 429 or status >= 500
+
+
+@attrs.frozen
+class RetryPolicy:
+    """How often and how long to retry. All times are in seconds."""
+
+    max_retries: int = DEFAULT_MAX_RETRIES
+    initial_delay: float = INITIAL_RETRY_DELAY
+    max_delay: float = MAX_RETRY_DELAY
+    max_retry_after: float = MAX_RETRY_AFTER
+    deadline: float | None = None
+    """Total budget for a send, pacing waits and retries together; None for none."""
+
+
+def retry_delay(policy: RetryPolicy, retry_number: int, retry_after: float | None, jitter: float) -> float:
+    """Seconds before retry ``retry_number`` (1-based): the server's Retry-After (capped) or capped exponential
+    backoff scaled by ``jitter`` in [0.75, 1]."""
+    if retry_after is not None:
+        return min(retry_after, policy.max_retry_after)
+    backoff = min(policy.initial_delay * 2.0 ** (retry_number - 1), policy.max_delay)
+    return backoff * jitter
+
+
+def _jitter() -> float:
+    return 1.0 - 0.25 * random.random()
+
+
+def _describe(outcome: httpx.Response | Exception) -> str:
+    return str(outcome.status_code) if isinstance(outcome, httpx.Response) else type(outcome).__name__
+
+
+class _RetryLoop:
+    """The bookkeeping shared by the sync and async transports: what to do after each attempt."""
+
+    def __init__(self, policy: RetryPolicy, clock: Callable[[], float], request: httpx.Request) -> None:
+        self.policy = policy
+        self.clock = clock
+        self.started = clock()
+        self.deadline = None if policy.deadline is None else self.started + policy.deadline
+        request.extensions[DEADLINE_EXTENSION] = self.remaining
+        self.attempt = 0
+
+    def remaining(self) -> float | None:
+        return None if self.deadline is None else self.deadline - self.clock()
+
+    def next_wait(self, outcome: httpx.Response | Exception) -> float | None:
+        """Seconds to wait before the next attempt, or None to stop here with ``outcome``."""
+        status = outcome.status_code if isinstance(outcome, httpx.Response) else None
+        logger.debug("attempt %d/%d -> %s", self.attempt, self.policy.max_retries + 1, _describe(outcome))
+        if isinstance(outcome, DeadlineExceeded) or not should_retry(status):
+            return None
+        if self.attempt > self.policy.max_retries:
+            return None
+        retry_after = None
+        if isinstance(outcome, httpx.Response):
+            retry_after = parse_retry_after(outcome.headers.get("retry-after"))
+        wait = retry_delay(self.policy, self.attempt, retry_after, _jitter())
+        if self.deadline is not None and self.clock() + wait >= self.deadline:
+            logger.debug("giving up: the next wait of %.3fs would pass the deadline", wait)
+            return None
+        return wait
+
+
+class RetryTransport(httpx.BaseTransport):
+    """Resends the same request (same eventId) while ``should_retry`` says so, within the policy."""
+
+    def __init__(
+        self,
+        inner: httpx.BaseTransport,
+        policy: RetryPolicy,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._inner = inner
+        self._policy = policy
+        self._sleep = sleep
+        self._clock = clock
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        loop = _RetryLoop(self._policy, self._clock, request)
+        while True:
+            loop.attempt += 1
+            outcome: httpx.Response | Exception
+            try:
+                outcome = self._inner.handle_request(request)
+                outcome.read()
+            except httpx.TransportError as err:
+                outcome = err
+            wait = loop.next_wait(outcome)
+            if wait is None:
+                if isinstance(outcome, Exception):
+                    raise outcome
+                return outcome
+            if isinstance(outcome, httpx.Response):
+                outcome.close()
+            self._sleep(wait)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class AsyncRetryTransport(httpx.AsyncBaseTransport):
+    """The asyncio twin of ``RetryTransport``."""
+
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport,
+        policy: RetryPolicy,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._inner = inner
+        self._policy = policy
+        self._sleep = sleep
+        self._clock = clock
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        loop = _RetryLoop(self._policy, self._clock, request)
+        while True:
+            loop.attempt += 1
+            outcome: httpx.Response | Exception
+            try:
+                outcome = await self._inner.handle_async_request(request)
+                await outcome.aread()
+            except httpx.TransportError as err:
+                outcome = err
+            wait = loop.next_wait(outcome)
+            if wait is None:
+                if isinstance(outcome, Exception):
+                    raise outcome
+                return outcome
+            if isinstance(outcome, httpx.Response):
+                await outcome.aclose()
+            await self._sleep(wait)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()

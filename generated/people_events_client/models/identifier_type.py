@@ -1,0 +1,27 @@
+from enum import StrEnum
+
+
+class IdentifierType(StrEnum):
+    APPLE_BUSINESS_CHAT = "APPLE_BUSINESS_CHAT"
+    EMAIL = "EMAIL"
+    EXTERNAL_ID = "EXTERNAL_ID"
+    FACEBOOK = "FACEBOOK"
+    GOOGLE_BUSINESS_MESSAGES = "GOOGLE_BUSINESS_MESSAGES"
+    ID = "ID"
+    INSTAGRAM = "INSTAGRAM"
+    INSTAGRAM_DM = "INSTAGRAM_DM"
+    KAKAO_SANGDAM = "KAKAO_SANGDAM"
+    LINE = "LINE"
+    LIVE_CHAT = "LIVE_CHAT"
+    PHONE = "PHONE"
+    PUSH = "PUSH"
+    TELEGRAM = "TELEGRAM"
+    TIKTOK_BM = "TIKTOK_BM"
+    TWITTER = "TWITTER"
+    VIBER_BOTS = "VIBER_BOTS"
+    WEB_PUSH = "WEB_PUSH"
+    WHATSAPP = "WHATSAPP"
+    ZALO_FOLLOWER = "ZALO_FOLLOWER"
+
+    def __str__(self) -> str:
+        return str(self.value)
