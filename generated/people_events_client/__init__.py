@@ -15,7 +15,7 @@ from .exceptions import (
 )
 from .models import EventMetadata, EventProperties, EventRequest, EventResponse, IdentifierType
 
-__version__ = "<openapi_python_client.schema.untrusted_string.UntrustedString object at 0x7fa46e08f390>"
+__version__ = "3.210.0"
 
 __all__ = (
     "AsyncPeopleEvents",
