@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -24,7 +25,7 @@ def client() -> AuthenticatedClient:
 
 
 @pytest.fixture
-def created() -> respx.MockRouter:
+def created() -> Iterator[respx.MockRouter]:
     with respx.mock(base_url=BASE_URL, assert_all_called=True) as router:
         router.post(path__startswith="/peopleevents/2/persons/").mock(
             return_value=httpx.Response(201, json=seed_sample("Response samples"))
@@ -98,7 +99,8 @@ def test_seed_response_sample_parses(client: AuthenticatedClient, created: respx
     assert event.event_id == sample["eventId"]
     assert event.definition_id == "addToCart"
     assert event.occurred_time.isoformat().startswith("2024-05-17T15:47:50.413915")
-    assert event.properties is not None and not isinstance(event.properties, type(UNSET))
+    assert event.properties is not None
+    assert not isinstance(event.properties, type(UNSET))
     assert event.to_dict()["properties"] == sample["properties"]
     assert event.to_dict()["metadata"] == {"source": "API"}
 

@@ -31,7 +31,8 @@ pytestmark = pytest.mark.skipif(not SEED_PATH.exists(), reason="../shared/ (seed
 
 
 def load_spec() -> dict[str, Any]:
-    return yaml.safe_load(SPEC_PATH.read_text())
+    spec: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text())
+    return spec
 
 
 def seed_text() -> str:
@@ -43,11 +44,12 @@ def seed_sample(heading: str) -> dict[str, Any]:
     text = seed_text()
     start = text.index(heading)
     block = text[text.index("{", start) :]
-    depth = 0
-    for end, char in enumerate(block):
-        depth += {"{": 1, "}": -1}.get(char, 0)
+    depth, end = 0, 0
+    while True:
+        depth += {"{": 1, "}": -1}.get(block[end], 0)
         if depth == 0:
             break
+        end += 1
     raw = block[: end + 1].replace("•", "")
     raw = re.sub(r'"\s*\n\s*(?=[{\[])', '" ', raw)
     sample: dict[str, Any] = json.loads(raw)
