@@ -30,7 +30,10 @@ def test_overlay_modules_are_copied_with_a_header_naming_their_source() -> None:
     assert sources, "the overlay has modules"
     for source in sources:
         copied = (PACKAGE / source.name).read_text()
-        assert copied.splitlines()[0] == f"# copied from codegen/overlay/{source.name} by `make regenerate`; edit there, never here."
+        assert (
+            copied.splitlines()[0]
+            == f"# copied from codegen/overlay/{source.name} by `make regenerate`; edit there, never here."
+        )
         assert copied == overlay_header(source) + source.read_text()
 
 
