@@ -25,3 +25,5 @@ EVENT_ID_PATTERN: Final = r"[A-Za-z0-9_-]{1,36}"
 """openapi.yaml: EventRequest.eventId pattern."""
 
 LOGGER_NAME: Final = "people_events_client"
+PACING_BUFFER_MS: Final = 2
+"""Extra wait (ms) after a window frees; pyrate-limiter's default of 50 ms costs a third of the rate."""

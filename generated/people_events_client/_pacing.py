@@ -19,7 +19,7 @@ import httpx
 from pyrate_limiter import BucketFactory, Duration, Limiter, Rate, RateItem
 from pyrate_limiter.abstracts import AbstractBucket
 
-from ._constants import LOGGER_NAME, PACING_BURST_DIVISOR
+from ._constants import LOGGER_NAME, PACING_BUFFER_MS, PACING_BURST_DIVISOR
 from ._retry import DEADLINE_EXTENSION, DeadlineExceeded
 
 logger = logging.getLogger(LOGGER_NAME)
@@ -40,7 +40,7 @@ def shared_limiter(rate_limit_key: str, rate_limit: int) -> Limiter:
     with _shared_lock:
         limiter = _shared.get((rate_limit_key, rate_limit))
         if limiter is None:
-            limiter = _shared[(rate_limit_key, rate_limit)] = Limiter(pacing_rates(rate_limit))
+            limiter = _shared[(rate_limit_key, rate_limit)] = Limiter(pacing_rates(rate_limit), buffer_ms=PACING_BUFFER_MS)
         return limiter
 
 
@@ -75,7 +75,7 @@ def redis_limiter(redis: Any, *, rate_limit: int, prefix: str = "people_events:p
     Pass it as ``limiter=`` to the facade; the bucket key is ``{prefix}:{rate_limit_key}``, so raw
     credentials never reach Redis.
     """
-    return Limiter(_RedisBucketFactory(redis, pacing_rates(rate_limit), prefix))
+    return Limiter(_RedisBucketFactory(redis, pacing_rates(rate_limit), prefix), buffer_ms=PACING_BUFFER_MS)
 
 
 class Pacer:
