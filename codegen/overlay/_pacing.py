@@ -27,7 +27,10 @@ logger = logging.getLogger(LOGGER_NAME)
 def pacing_rates(rate_limit: int) -> list[Rate]:
     """The account's budget per second, plus a tenth of it per tenth of a second to smooth bursts."""
     burst = max(1, math.ceil(rate_limit / PACING_BURST_DIVISOR))
-    return [Rate(burst, int(Duration.SECOND) // PACING_BURST_DIVISOR), Rate(rate_limit, Duration.SECOND)]
+    per_second = Rate(rate_limit, Duration.SECOND)
+    if burst >= rate_limit:
+        return [per_second]
+    return [Rate(burst, int(Duration.SECOND) // PACING_BURST_DIVISOR), per_second]
 
 
 _shared_lock = threading.Lock()
