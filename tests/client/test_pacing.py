@@ -47,7 +47,8 @@ def test_one_shared_limiter_per_key_and_rate() -> None:
 def test_instances_with_one_credential_share_one_budget() -> None:
     first = PeopleEvents(BASE_URL, "same-key")
     second = PeopleEvents(BASE_URL, "same-key")
-    assert first._pacer is not None and second._pacer is not None
+    assert first._pacer is not None
+    assert second._pacer is not None
     assert first._pacer._fallback is second._pacer._fallback
 
 
