@@ -53,6 +53,11 @@ contract: setup
 test: lint lint-spec check-drift
 	$(PYTEST)
 
+bench: setup
+	$(BIN)/python scripts/bench_mock.py --client raw
+	$(BIN)/python scripts/bench_mock.py
+	$(BIN)/python scripts/bench_client.py
+
 mock: setup
 	$(BIN)/python -m people_events_mock --host 127.0.0.1 --port 8080
 

@@ -28,3 +28,5 @@ EVENT_ID_PATTERN: Final = r"[A-Za-z0-9_-]{1,36}"
 LOGGER_NAME: Final = "people_events_client"
 PACING_BUFFER_MS: Final = 2
 """Extra wait (ms) after a window frees; pyrate-limiter's default of 50 ms costs a third of the rate."""
+PACING_MARGIN_MS: Final = 15
+"""The client's one-second window is this much longer, so jitter in transit cannot overrun the server's window."""

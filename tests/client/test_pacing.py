@@ -32,9 +32,9 @@ def closed_port() -> int:
 
 
 def test_pacing_rates_add_a_tenth_second_window_to_smooth_bursts() -> None:
-    assert [(r.limit, r.interval) for r in pacing_rates(250)] == [(25, 100), (250, 1000)]
-    assert [(r.limit, r.interval) for r in pacing_rates(5)] == [(1, 100), (5, 1000)]
-    assert [(r.limit, r.interval) for r in pacing_rates(1)] == [(1, 1000)]
+    assert [(r.limit, r.interval) for r in pacing_rates(250)] == [(25, 100), (250, 1015)]
+    assert [(r.limit, r.interval) for r in pacing_rates(5)] == [(1, 100), (5, 1015)]
+    assert [(r.limit, r.interval) for r in pacing_rates(1)] == [(1, 1015)]
     assert all(isinstance(r, Rate) for r in pacing_rates(1))
 
 

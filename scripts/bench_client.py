@@ -1,0 +1,208 @@
+"""Client benchmarks: CPU overhead per send, and pacing accuracy against the served reference mock.
+
+Usage: python scripts/bench_client.py [--sends N] [--pacing-seconds S] [--skip-redis]
+
+Prints two tables. Overhead: CPU time per send through the facade (pacing off) and through the bare
+generated client, each divided by the same send with raw ``httpx.Client.post`` + ``json``, all on one
+in-process transport. Pacing: achieved rate as a percentage of 250/s and the 429s the server sent, for
+1, 8 and 32 concurrent senders and for 3 processes sharing the budget through Redis.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+
+from people_events_client import AuthenticatedClient, IdentifierType, PeopleEvents
+from people_events_client.api.events import send_custom_event
+from people_events_client.models import EventProperties, EventRequest
+
+CREATED = json.dumps(
+    {
+        "eventId": "EFDB662A-F0BD-4064-8F49-16C0C1C48AD2",
+        "definitionId": "addToCart",
+        "occurredTime": "2024-05-17T15:47:50.4139152Z",
+        "properties": {"transactionId": "my-transaction-1", "totalCost": 100},
+        "metadata": {"source": "API"},
+    }
+).encode()
+PROPERTIES = {"transactionId": "my-transaction-1", "totalCost": 100}
+BASE = "https://api.infobip.com"
+PATH = "/peopleevents/2/persons/1001/definitions/addToCart/events"
+
+
+def canned(_: httpx.Request) -> httpx.Response:
+    return httpx.Response(201, content=CREATED, headers={"content-type": "application/json"})
+
+
+def cpu_per_call(call: Callable[[], object], n: int) -> float:
+    for _ in range(min(200, n)):
+        call()
+    start = time.process_time()
+    for _ in range(n):
+        call()
+    return (time.process_time() - start) / n
+
+
+def overhead(n: int) -> None:
+    transport = httpx.MockTransport(canned)
+    raw = httpx.Client(base_url=BASE, transport=transport, headers={"Authorization": "App k"})
+
+    def raw_send() -> object:
+        response = raw.post(PATH, params={"identifierType": "ID"}, json={"eventId": "e", "properties": PROPERTIES})
+        return response.json()
+
+    bare = AuthenticatedClient(base_url=BASE, token="k", prefix="App", httpx_args={"transport": transport})
+
+    def bare_send() -> object:
+        body = EventRequest(event_id="e", properties=EventProperties.from_dict(PROPERTIES))
+        return send_custom_event.sync_detailed("1001", "addToCart", client=bare, body=body,
+                                               identifier_type=IdentifierType.ID).parsed  # fmt: skip
+
+    facade = PeopleEvents(BASE, "k", rate_limit=None, http_client_args={"transport": transport})
+
+    def facade_send() -> object:
+        return facade.send("1001", "addToCart", identifier_type="ID", properties=PROPERTIES)
+
+    base = cpu_per_call(raw_send, n)
+    rows = [("raw httpx.Client.post + json", base), ("bare generated client", cpu_per_call(bare_send, n)),
+            ("PeopleEvents facade (pacing off)", cpu_per_call(facade_send, n))]  # fmt: skip
+    print(f"\nClient overhead: CPU time per send, {n} sends each, one in-process transport")
+    print(f"| {'path':<34} | {'µs/send':>8} | {'× raw':>6} |\n|{'-' * 36}|{'-' * 10}|{'-' * 8}|")
+    for name, seconds in rows:
+        print(f"| {name:<34} | {seconds * 1e6:8.1f} | {seconds / base:6.2f} |")
+
+
+class Counting429(httpx.HTTPTransport):
+    """The real transport, counting the 429s the server sent (the facade retries them)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        self.count += response.status_code == 429
+        return response
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def served_mock_process(rate_limit: int) -> Iterator[str]:
+    """The mock in its own process (uvicorn, 1 worker), so the senders do not share its GIL."""
+    port = free_port()
+    command = [sys.executable, "-m", "people_events_mock", "--port", str(port), "--rate-limit", str(rate_limit)]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                httpx.get(f"{base_url}/_mock/health").raise_for_status()
+                break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        yield base_url
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def acceptances(base_url: str) -> list[float]:
+    events = httpx.get(f"{base_url}/_mock/events", params={"account": "A"}).json()["events"]
+    return [float(e["acceptedAt"]) for e in events]
+
+
+def send_events(base_url: str, count: int, limiter: Any = None) -> int:
+    """Send `count` events through one facade; the number of 429s the server answered."""
+    transport = Counting429()
+    people = PeopleEvents(base_url, "mock-api-key", limiter=limiter, max_retries=10,
+                          http_client_args={"transport": transport})  # fmt: skip
+    for _ in range(count):
+        people.send("1001", "addToCart", identifier_type="ID")
+    return transport.count
+
+
+def achieved(times: list[float]) -> float:
+    """Events per second over the span the server accepted them, as % of 250/s."""
+    span = max(times) - min(times)
+    return (len(times) - 1) / span / 250 * 100 if span > 0 else 0.0
+
+
+def pacing_threads(senders: int, total: int) -> tuple[float, int, int]:
+    with served_mock_process(250) as base_url:
+        with ThreadPoolExecutor(senders) as pool:
+            rejected = sum(pool.map(lambda _: send_events(base_url, total // senders), range(senders)))
+        times = acceptances(base_url)
+    return achieved(times), len(times), rejected
+
+
+def _redis_sender(base_url: str, count: int, redis_url: str) -> int:
+    import redis
+
+    from people_events_client._pacing import redis_limiter
+
+    return send_events(base_url, count, redis_limiter(redis.Redis.from_url(redis_url), rate_limit=250))
+
+
+def pacing_redis(total: int) -> tuple[float, int, int] | None:
+    if shutil.which("redis-server") is None:
+        return None
+    port = free_port()
+    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                               "--appendonly", "no"], stdout=subprocess.DEVNULL)  # fmt: skip
+    try:
+        time.sleep(0.3)
+        with served_mock_process(250) as base_url:
+            spawn = multiprocessing.get_context("spawn")
+            with spawn.Pool(3) as pool:
+                args = [(base_url, total // 3, f"redis://127.0.0.1:{port}")] * 3
+                rejected = sum(pool.starmap(_redis_sender, args))
+            times = acceptances(base_url)
+        return achieved(times), len(times), rejected
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sends", type=int, default=5000)
+    parser.add_argument("--pacing-seconds", type=float, default=6.0)
+    parser.add_argument("--skip-redis", action="store_true")
+    args = parser.parse_args()
+    overhead(args.sends)
+    print(f"\nPacing accuracy: {args.pacing_seconds:.0f} s of events through the mock served by uvicorn (limit 250/s)")
+    print(f"| {'senders':<22} | {'events':>6} | {'% of 250/s':>10} | {'server 429s':>11} |")
+    print(f"|{'-' * 24}|{'-' * 8}|{'-' * 12}|{'-' * 13}|")
+    total = int(250 * args.pacing_seconds)
+    for senders in (1, 8, 32):
+        pct, events, rejected = pacing_threads(senders, total)
+        print(f"| {f'{senders} threads':<22} | {events:>6} | {pct:>9.1f}% | {rejected:>11} |")
+    if not args.skip_redis:
+        result = pacing_redis(total)
+        if result is None:
+            print("| 3 processes over Redis | redis-server not installed |")
+        else:
+            pct, events, rejected = result
+            print(f"| {'3 processes over Redis':<22} | {events:>6} | {pct:>9.1f}% | {rejected:>11} |")
+
+
+if __name__ == "__main__":
+    main()

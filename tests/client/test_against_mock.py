@@ -1,0 +1,150 @@
+"""The facade against the reference mock over HTTP: what it sends is what gets stored, exactly once, under faults
+and at the account's rate limit."""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import random
+import threading
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from people_events_client import AsyncPeopleEvents, BasicAuth, PeopleEvents, PeopleEventsError, RateLimited
+from people_events_mock.pytest_plugin import MockServer
+
+SEED_PROPERTIES = {
+    "transactionId": "my-transaction-1",
+    "fromPromoCampaign": True,
+    "totalCost": 100,
+    "itemsInCart": [
+        {
+            "itemId": 1,
+            "price": 25,
+            "quantity": 3,
+            "inStockSince": "2023-11-17T15:47:50.4136517Z",
+            "category": "clothes",
+        },
+        {"itemId": 2, "price": 25, "quantity": 1, "inStockSince": "2023-12-17T15:47:50.4138054Z", "category": "shoes"},
+    ],
+}
+
+
+def stored(base_url: str, **filters: str) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = httpx.get(f"{base_url}/_mock/events", params=filters).json()["events"]
+    return events
+
+
+def max_per_rolling_second(times: list[float]) -> int:
+    times = sorted(times)
+    return max((bisect.bisect_right(times, t + 1.0 - 1e-9) - i for i, t in enumerate(times)), default=0)
+
+
+class Counting429(httpx.HTTPTransport):
+    """The real transport, counting the 429s the server sent (the facade retries them)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        self.count += response.status_code == 429
+        return response
+
+
+class AsyncCounting429(httpx.AsyncHTTPTransport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await super().handle_async_request(request)
+        self.count += response.status_code == 429
+        return response
+
+
+def test_seed_sample_is_stored_as_returned(people_events_mock: MockServer) -> None:
+    with PeopleEvents(people_events_mock.base_url, "mock-api-key") as people:
+        event = people.send("jane.doe@example.com", "addToCart", identifier_type="EMAIL", properties=SEED_PROPERTIES)
+    (record,) = stored(people_events_mock.base_url, account="A", personId="jane.doe@example.com")
+    assert record["eventId"] == event.event_id
+    assert record["properties"] == SEED_PROPERTIES == event.to_dict()["properties"]
+    assert record["definitionId"] == event.definition_id == "addToCart"
+    assert record["metadata"] == {"source": "API"}
+
+
+@pytest.mark.parametrize("fault", ["500-after-store", "reset-after-store", "500"])
+def test_faults_never_store_an_event_twice(people_events_mock_factory: Callable[..., MockServer], fault: str) -> None:
+    mock = people_events_mock_factory(rng=random.Random(2026))
+    httpx.put(f"{mock.base_url}/_mock/faults", json={"fault": fault, "probability": 0.5}).raise_for_status()
+    people = PeopleEvents(mock.base_url, "mock-api-key", max_retries=6, _sleep=lambda _: None)
+    returned, raised = [], []
+    for n in range(40):
+        event_id = f"{fault}-{n}"
+        try:
+            people.send("1001", "addToCart", identifier_type="ID", event_id=event_id)
+            returned.append(event_id)
+        except PeopleEventsError:
+            raised.append(event_id)
+    counts = Counter(e["eventId"] for e in stored(mock.base_url, account="A"))
+    assert all(counts[event_id] == 1 for event_id in returned)
+    assert all(counts[event_id] <= 1 for event_id in raised)
+    assert returned, "with 7 attempts at p=0.5 most sends get through"
+    httpx.delete(f"{mock.base_url}/_mock/faults").raise_for_status()
+    for event_id in raised:
+        people.send("1001", "addToCart", identifier_type="ID", event_id=event_id)
+    counts = Counter(e["eventId"] for e in stored(mock.base_url, account="A"))
+    assert sorted(counts) == sorted(returned + raised)
+    assert set(counts.values()) == {1}
+
+
+@pytest.mark.slow
+def test_threads_and_asyncio_share_one_budget_at_the_limit(
+    people_events_mock: MockServer, record_property: Callable[[str, object], None]
+) -> None:
+    """8 threads plus an asyncio loop, two credentials of account A, one rate_limit_key: 750 events at 250/s."""
+    base_url, total, threads = people_events_mock.base_url, 750, 8
+    per_thread = 60
+    transports = [Counting429() for _ in range(threads)]
+    async_transport = AsyncCounting429()
+    errors: list[BaseException] = []
+
+    def thread_sender(transport: Counting429) -> None:
+        people = PeopleEvents(
+            base_url, "mock-api-key", rate_limit_key="account-A", http_client_args={"transport": transport}
+        )
+        try:
+            for _ in range(per_thread):
+                people.send("1001", "addToCart", identifier_type="ID")
+        except BaseException as err:
+            errors.append(err)
+
+    async def async_senders(count: int) -> None:
+        people = AsyncPeopleEvents(
+            base_url, auth=BasicAuth("mock-user", "mock-password"), rate_limit_key="account-A",
+            http_client_args={"transport": async_transport},
+        )  # fmt: skip
+        async with people:
+            await asyncio.gather(*(people.send("1001", "addToCart", identifier_type="ID") for _ in range(count)))
+
+    workers = [threading.Thread(target=thread_sender, args=(t,)) for t in transports]
+    for worker in workers:
+        worker.start()
+    asyncio.run(async_senders(total - threads * per_thread))
+    for worker in workers:
+        worker.join()
+
+    assert not [e for e in errors if isinstance(e, RateLimited)]
+    assert not errors
+    events = stored(base_url, account="A")
+    assert len(events) == total
+    assert len({e["eventId"] for e in events}) == total
+    assert max_per_rolling_second([e["acceptedAt"] for e in events]) <= 250
+    server_429s = sum(t.count for t in transports) + async_transport.count
+    record_property("server_429s", server_429s)
+    print(f"server 429s (retried): {server_429s}")

@@ -1,0 +1,3 @@
+"""Thin root conftest: shared fixture modules are loaded as plugins."""
+
+pytest_plugins = ["tests.fixtures.redis_server"]
