@@ -27,6 +27,7 @@ SEED_IDENTIFIER_TYPES = [
 LIVE_ONLY_IDENTIFIER_TYPES = ["WHATSAPP", "ZALO_FOLLOWER", "TIKTOK_BM"]
 SEED_STATUSES = {"201", "400", "401", "403", "404", "500"}
 
+
 def load_spec() -> dict[str, Any]:
     spec: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text())
     return spec
