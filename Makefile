@@ -35,7 +35,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	cd generated && ../$(BIN)/mypy --strict people_events_client
+	cd generated && ../$(BIN)/mypy --strict --cache-dir ../.mypy_cache/generated people_events_client
 
 lint-spec: setup
 	$(BIN)/openapi-spec-validator openapi.yaml
