@@ -1,6 +1,7 @@
 """A client library for accessing Infobip People Events - Send Event"""
 
 from ._facade import AsyncPeopleEvents, PeopleEvents
+from ._pacing import redis_limiter
 from .auth import BasicAuth, BearerToken, IBSSOToken
 from .client import AuthenticatedClient, Client
 from .exceptions import (
@@ -39,4 +40,5 @@ __all__ = (
     "TransportError",
     "Unauthorized",
     "__version__",
+    "redis_limiter",
 )

@@ -11,8 +11,7 @@ from multiprocessing.queues import Queue
 import pytest
 import redis
 
-from people_events_client import PeopleEvents
-from people_events_client._pacing import redis_limiter
+from people_events_client import PeopleEvents, redis_limiter
 from people_events_mock.pytest_plugin import MockServer
 from tests.fixtures.redis_server import RedisServer
 
