@@ -10,6 +10,7 @@ export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
 PYTEST := $(BIN)/python -m pytest
 SEED ?=
 FUZZ_EXAMPLES ?= 2000
+CHAOS_ARGS ?=
 
 .PHONY: setup regenerate check-drift lint lint-spec typecheck test unit contract fuzz mock bench chaos clean
 
@@ -47,8 +48,15 @@ typecheck: lint
 unit: setup
 	$(PYTEST) tests
 
+# The main job: the contract suite against the embedded mock (CONTRACT_TARGET=served|live to change target; live
+# needs the INFOBIP_* variables, see README). Ends with the contract summary; JUnit XML in reports/.
 contract: setup
-	$(PYTEST) contract_tests
+	$(PYTEST) contract_tests --junitxml=reports/junit.xml
+
+# Deep schemathesis run: FUZZ_EXAMPLES cases per phase and mode, SEED=<n> to replay a run (the summary prints it).
+fuzz: setup
+	CONTRACT_MAX_EXAMPLES=$(FUZZ_EXAMPLES) CONTRACT_SEED=$(SEED) $(PYTEST) contract_tests/test_schemathesis.py \
+		--junitxml=reports/fuzz-junit.xml
 
 test: lint lint-spec check-drift
 	$(PYTEST)
@@ -57,6 +65,10 @@ bench: setup
 	$(BIN)/python scripts/bench_mock.py --client raw
 	$(BIN)/python scripts/bench_mock.py
 	$(BIN)/python scripts/bench_client.py
+	$(BIN)/python scripts/load_mock.py
+
+chaos: setup
+	$(BIN)/python scripts/chaos.py $(CHAOS_ARGS)
 
 mock: setup
 	$(BIN)/python -m people_events_mock --host 127.0.0.1 --port 8080

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 import uvicorn
 
 from people_events_mock.app import create_app
-from people_events_mock.constants import MAX_REQUEST_HEAD_BYTES
 from people_events_mock.faults import QuietInjectedResets
 from people_events_mock.fixtures import FixtureError
+from people_events_mock.server import uvicorn_options
 from people_events_mock.testing import exposure_warning
 
 __all__ = ["main"]
@@ -69,15 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"people-events-mock: {exc}", file=sys.stderr)
         return 2
     QuietInjectedResets.install()
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        access_log=False,
-        lifespan="off",
-        h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES,
-    )
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, **uvicorn_options())
     return 0
 
 

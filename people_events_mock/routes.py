@@ -42,6 +42,7 @@ from people_events_mock.validation import (
 __all__ = ["RawPathRoute", "raw_path", "send_event", "send_event_route"]
 
 _WWW_AUTHENTICATE = 'App realm="people-events", Basic realm="people-events", IBSSO, Bearer'
+_MAX_CONTENT_LENGTH_DIGITS = 20
 
 
 def raw_path(scope: Scope) -> str:
@@ -94,9 +95,18 @@ class RawPathRoute(BaseRoute):
 async def _read_body(request: Request) -> bytes:
     """The body, or 413 as soon as it is known to exceed MAX_BODY_BYTES."""
     too_large = ApiError(status.HTTP_413_CONTENT_TOO_LARGE, f"Request body is larger than {MAX_BODY_BYTES} bytes")
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise too_large
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        # As h11 does over HTTP: ASCII digits only, at most 20 of them (int() of 10,000 digits raises, and
+        # str.isdigit() accepts "²", which int() refuses). In-process callers reach here unchecked.
+        if not (declared.isascii() and declared.isdigit() and len(declared) <= _MAX_CONTENT_LENGTH_DIGITS):
+            raise ApiError(
+                status.HTTP_400_BAD_REQUEST,
+                "Bad request",
+                validation_errors={"Content-Length": ["must be a whole number of bytes"]},
+            )
+        if int(declared) > MAX_BODY_BYTES:
+            raise too_large
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():

@@ -16,7 +16,7 @@ from pyrate_limiter import Limiter
 from ._constants import DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES, DEFAULT_RATE_LIMIT, DEFAULT_READ_TIMEOUT
 from ._pacing import AsyncPacingTransport, Pacer, PacingTransport
 from ._retry import AsyncRetryTransport, RetryPolicy, RetryTransport
-from ._safety import check_base_url, check_event_id, check_ids
+from ._safety import check_base_url, check_credential, check_event_id, check_ids, check_properties
 from ._transport import AsyncClassifyingTransport, ClassifyingTransport
 from .api.events import send_custom_event
 from .auth import Auth
@@ -42,9 +42,9 @@ def _auth_header(api_key: str | None, auth: Auth | None) -> str:
     if api_key is not None:
         if not api_key:
             raise ValueError("api_key must not be empty")
-        return f"App {api_key}"
+        return check_credential(f"App {api_key}")
     assert auth is not None
-    return auth.header_value()
+    return check_credential(auth.header_value())
 
 
 class _Base:
@@ -104,6 +104,8 @@ class _Base:
     ) -> dict[str, Any]:
         person_id, definition_id = check_ids(person_id, definition_id)
         event_id = new_event_id() if event_id is None else check_event_id(event_id)
+        if properties is not None:
+            check_properties(properties)
         body = EventRequest(
             event_id=event_id,
             properties=UNSET if properties is None else EventProperties.from_dict(properties),
@@ -152,7 +154,8 @@ class PeopleEvents(_Base):
         event_id: str | None = None,
         create_person: bool = False,
     ) -> EventResponse:
-        """Send one event and return it as recorded. Raises ValueError for invalid ids before any I/O."""
+        """Send one event and return it as recorded. Raises ValueError for invalid ids, eventId or properties before
+        any I/O."""
         request = self._request(person_id, definition_id, identifier_type, properties, event_id, create_person)
         event_id = request["body"].event_id
         try:
@@ -201,7 +204,8 @@ class AsyncPeopleEvents(_Base):
         event_id: str | None = None,
         create_person: bool = False,
     ) -> EventResponse:
-        """Send one event and return it as recorded. Raises ValueError for invalid ids before any I/O."""
+        """Send one event and return it as recorded. Raises ValueError for invalid ids, eventId or properties before
+        any I/O."""
         request = self._request(person_id, definition_id, identifier_type, properties, event_id, create_person)
         event_id = request["body"].event_id
         try:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
+from collections.abc import Mapping
 
 import httpx
 
@@ -39,6 +41,31 @@ def check_event_id(event_id: object) -> str:
     if not isinstance(event_id, str) or not _EVENT_ID.fullmatch(event_id):
         raise ValueError("event_id must be 1-36 letters, digits, '_' or '-'")
     return event_id
+
+
+def check_credential(header_value: str) -> str:
+    """The Authorization header value, or ValueError (never showing it) when it cannot travel as one header.
+
+    A CR or LF would end the header early (an injected header, or a request that h11 refuses while the
+    error text quotes the secret); other control characters and non-ASCII text are refused too.
+    """
+    if not (header_value.isascii() and header_value.isprintable()):
+        raise ValueError(
+            "the credential must be printable ASCII: no CR, LF, NUL or other control characters, no non-ASCII text"
+        )
+    return header_value
+
+
+def check_properties(properties: object) -> None:
+    """ValueError unless ``properties`` is a mapping that encodes as strict JSON in UTF-8 (no NaN or
+    Infinity, no lone surrogate, only JSON types), so that a bad value fails before any I/O."""
+    if not isinstance(properties, Mapping):
+        raise ValueError(f"properties must be a mapping, not {type(properties).__name__}")
+    try:
+        json.dumps(dict(properties), allow_nan=False, ensure_ascii=False).encode("utf-8")
+    except (TypeError, ValueError, RecursionError) as err:
+        reason = "a lone surrogate" if isinstance(err, UnicodeEncodeError) else str(err)
+        raise ValueError(f"properties are not valid JSON: {reason}") from None
 
 
 def is_loopback(host: str) -> bool:

@@ -84,7 +84,9 @@ class _RetryLoop:
         """Seconds to wait before the next attempt, or None to stop here with ``outcome``."""
         status = outcome.status_code if isinstance(outcome, httpx.Response) else None
         logger.debug("attempt %d/%d -> %s", self.attempt, self.policy.max_retries + 1, _describe(outcome))
-        if isinstance(outcome, DeadlineExceeded) or not should_retry(status):
+        if isinstance(outcome, DeadlineExceeded | httpx.LocalProtocolError) or not should_retry(status):
+            # A LocalProtocolError means this client could not put the request on the wire (e.g. an illegal
+            # header value): the same bytes would fail the same way on every attempt.
             return None
         if self.attempt > self.policy.max_retries:
             return None

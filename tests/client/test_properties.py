@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import math
+import re
+from types import MappingProxyType
+from typing import Any
 from urllib.parse import unquote
 
 import httpx
@@ -9,7 +14,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from people_events_client import EventResponse, PeopleEvents, PeopleEventsError
+from people_events_client import (
+    BadRequest,
+    EventResponse,
+    NotFound,
+    PeopleEvents,
+    PeopleEventsError,
+    RateLimited,
+    ServerError,
+    TransportError,
+)
 
 from .conftest import API_KEY, BASE_URL, FakeClock
 
@@ -42,24 +56,34 @@ def facade(recorder: Recorder, clock: FakeClock | None = None) -> PeopleEvents:
     )
 
 
-ids = st.text(min_size=0, max_size=300) | st.sampled_from(["", ".", "..", "%2e%2e", "a/b", "a%2Fb", "\r\n", "ａ／ｂ"])
+# Any code point, lone surrogates included (st.text() leaves them out by default).
+any_text = st.text(st.characters(exclude_categories=()), max_size=300)
+ids = any_text | st.sampled_from(["", ".", "..", "%2e%2e", "a/b", "a%2Fb", "\r\n", "ａ／ｂ", "a\ud800", "?#", " "])
+# What a raw path may hold (RFC 3986 pchar, plus "/"): no CR, LF, space, "?", "#" or non-ASCII byte.
+PCHARS = re.compile(rb"[A-Za-z0-9\-._~%!$&'()*+,;=:@/]*")
+
+
+def _invalid_id(value: str, max_length: int) -> bool:
+    return value in {"", ".", ".."} or len(value) > max_length or any("\ud800" <= c <= "\udfff" for c in value)
 
 
 @SETTINGS
-@given(person_id=ids, definition_id=st.text(max_size=40) | st.sampled_from([".", "..", "%2F"]))
+@given(
+    person_id=ids,
+    definition_id=st.text(st.characters(exclude_categories=()), max_size=40) | st.sampled_from([".", "..", "%2F"]),
+)
 def test_path_has_exactly_the_endpoint_segments_or_value_error_before_io(person_id: str, definition_id: str) -> None:
     recorder = Recorder()
+    invalid = _invalid_id(person_id, 256) or _invalid_id(definition_id, 36)
     try:
         facade(recorder).send(person_id, definition_id, identifier_type="ID")
     except ValueError:
         assert not recorder.requests
-        assert (
-            person_id in {"", ".", ".."}
-            or definition_id in {"", ".", ".."}
-            or (len(person_id) > 256 or len(definition_id) > 36)
-        )
+        assert invalid
         return
+    assert not invalid
     (request,) = recorder.requests
+    assert PCHARS.fullmatch(request.url.raw_path.split(b"?")[0])
     segments = request.url.raw_path.split(b"?")[0].decode("ascii").split("/")
     assert segments[0] == ""
     assert segments[1:4] == PREFIX
@@ -95,3 +119,126 @@ def test_hostile_error_bodies_still_give_the_typed_error(body: bytes) -> None:
     with pytest.raises(PeopleEventsError) as caught:
         facade(Recorder(400, body)).send("1001", "addToCart", identifier_type="ID")
     assert caught.value.status == 400
+
+
+# JSON values of any shape, and bodies that look like the documents the facade parses.
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | any_text,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(any_text, inner, max_size=4),
+    max_leaves=12,
+)
+event_bodies = st.fixed_dictionaries(
+    {"eventId": st.text(min_size=1, max_size=36), "definitionId": st.text(min_size=1, max_size=36),
+     "occurredTime": st.sampled_from(["2026-11-26T12:00:00Z", "2026-11-26T12:00:00.123456Z"])},
+    optional={"properties": st.none() | st.dictionaries(st.text(max_size=10), json_values, max_size=3),
+              "metadata": st.dictionaries(st.text(max_size=10), json_values, max_size=2)},
+)  # fmt: skip
+envelopes = st.builds(
+    lambda details: {"requestError": {"serviceException": details}},
+    st.dictionaries(st.sampled_from(["messageId", "text", "validationErrors"]), json_values, max_size=3),
+)
+
+
+def _encode(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass")
+
+
+@SETTINGS
+@given(
+    status=st.sampled_from([*DOCUMENTED_STATUSES, 409, 502, 599]),
+    document=event_bodies | envelopes | json_values,
+)
+def test_any_json_document_on_any_status_gives_an_event_or_a_typed_error(status: int, document: Any) -> None:
+    """JSON-shaped bodies, not just random bytes: a well-formed EventResponse on a 201 comes back as an event; any
+    other document on any status is a PeopleEventsError with that status."""
+    try:
+        outcome = facade(Recorder(status, _encode(document))).send("1001", "addToCart", identifier_type="ID")
+    except PeopleEventsError as err:
+        assert err.status == status
+        return
+    assert status == 201
+    assert isinstance(outcome, EventResponse)
+    assert outcome.event_id == document["eventId"]
+
+
+hostile_scalars = st.sampled_from([math.nan, math.inf, -math.inf, "\ud800", b"bytes", {1, 2}, object()])
+properties = st.dictionaries(st.text(max_size=8), json_values | hostile_scalars, max_size=4)
+
+
+def test_properties_may_be_any_mapping() -> None:
+    recorder = Recorder()
+    facade(recorder).send("1001", "addToCart", identifier_type="ID", properties=MappingProxyType({"totalCost": 1}))
+    assert json.loads(recorder.requests[0].content)["properties"] == {"totalCost": 1}
+
+
+@SETTINGS
+@given(props=properties)
+def test_any_properties_are_sent_as_strict_json_or_refused_before_io(props: dict[str, Any]) -> None:
+    """Properties that strict JSON cannot carry (NaN, Infinity, lone surrogates, non-JSON types) raise ValueError
+    before any I/O; all others arrive as the same JSON."""
+    recorder = Recorder()
+    try:
+        facade(recorder).send("1001", "addToCart", identifier_type="ID", properties=props)
+    except ValueError:
+        assert not recorder.requests
+        with pytest.raises((ValueError, TypeError)):
+            json.dumps(props, allow_nan=False, ensure_ascii=False).encode("utf-8")
+        return
+    (request,) = recorder.requests
+    assert json.loads(request.content)["properties"] == json.loads(json.dumps(props))
+
+
+Outcome = int | type[httpx.TransportError]
+TRANSPORT_ERRORS: list[type[httpx.TransportError]] = [
+    httpx.ConnectError, httpx.ReadTimeout, httpx.RemoteProtocolError, httpx.ReadError, httpx.LocalProtocolError,
+]  # fmt: skip
+EXPECTED_CLASS = {400: BadRequest, 404: NotFound, 429: RateLimited, 500: ServerError, 503: ServerError}
+
+
+def _model(outcomes: list[Outcome], max_retries: int) -> tuple[type[PeopleEventsError] | None, int]:
+    """What the facade should do with these attempt outcomes, then 201s: (error class or None, attempts)."""
+    attempts = max_retries + 1
+    for number, outcome in enumerate([*outcomes, *[201] * attempts][:attempts], start=1):
+        if outcome == 201:
+            return None, number
+        retryable = outcome in (429, 500, 503) or (
+            isinstance(outcome, type) and outcome is not httpx.LocalProtocolError
+        )
+        if not retryable or number == attempts:
+            error = TransportError if isinstance(outcome, type) else EXPECTED_CLASS[outcome]
+            return error, number
+    raise AssertionError("unreachable")
+
+
+@SETTINGS
+@given(
+    outcomes=st.lists(st.sampled_from([201, 400, 404, 429, 500, 503, *TRANSPORT_ERRORS]), min_size=1, max_size=6),
+    max_retries=st.integers(0, 4),
+)
+def test_retry_sequences_follow_the_policy_and_keep_one_event_id(outcomes: list[Outcome], max_retries: int) -> None:
+    """Any sequence of attempt outcomes: the facade retries exactly the retryable ones, at most max_retries times,
+    ends with an event or the typed error of the last outcome, and sends one eventId on every attempt."""
+    requests: list[httpx.Request] = []
+    queue = list(outcomes)
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        outcome = queue.pop(0) if queue else 201
+        if isinstance(outcome, type):
+            raise outcome("injected", request=request)
+        content = CREATED if outcome == 201 else b'{"requestError":{"serviceException":{"messageId":"X","text":"t"}}}'
+        return httpx.Response(outcome, content=content)
+
+    clock = FakeClock()
+    people = PeopleEvents(BASE_URL, API_KEY, rate_limit=None, max_retries=max_retries, _sleep=clock.sleep,
+                          _clock=clock, http_client_args={"transport": httpx.MockTransport(respond)})  # fmt: skip
+    expected_error, expected_attempts = _model(outcomes, max_retries)
+    try:
+        people.send("1001", "addToCart", identifier_type="ID")
+    except PeopleEventsError as err:
+        assert type(err) is expected_error
+        assert err.event_id is not None
+    else:
+        assert expected_error is None
+    assert len(requests) == expected_attempts
+    assert len({json.loads(request.content)["eventId"] for request in requests}) == 1
