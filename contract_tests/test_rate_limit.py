@@ -1,0 +1,103 @@
+"""The rate limit: 250 requests per rolling second per account, a 429 with a valid Retry-After past it, and a
+client that paces itself so that it never meets one.
+
+The first two run the reference mock in-process with an injected clock, so they are exact and instant;
+the paced client runs in real time against the served mock (about 2 seconds) and is judged by
+server-side facts: the statuses the server sent, and when it accepted each event.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from typing import Final
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from people_events_client import PeopleEvents
+from people_events_mock.pytest_plugin import MockServer
+
+from .ratelimit import MockClock, assert_accounts_are_isolated, assert_rolling_second_limit
+from .targets import MOCK_API_KEY, throttling_limit
+
+pytestmark = pytest.mark.usefixtures("mock_target_only")
+
+#: Events the paced client sends: two seconds' worth at the limit.
+PACED_EVENTS: Final = 500
+PACED_THREADS: Final = 2
+#: The paced client must use at least this share of the limit in its busiest second (it runs at the limit).
+MIN_BUSIEST_SECOND_SHARE: Final = 0.8
+
+
+async def test_251st_request_in_a_rolling_second_gets_429_with_retry_after(
+    mock_app: Callable[..., Starlette], mock_clock: MockClock
+) -> None:
+    """250 requests of one rolling second pass; the 251st gets a spec-valid 429 with Retry-After >= 1 and stores
+    nothing; sent again Retry-After seconds later, it gets 201."""
+    await assert_rolling_second_limit(mock_app(clock=mock_clock), mock_clock)
+
+
+async def test_account_b_is_unaffected_by_account_a_burst(
+    mock_app: Callable[..., Starlette], mock_clock: MockClock
+) -> None:
+    """Account A over its limit throttles every credential of A, and none of account B's 250 requests."""
+    await assert_accounts_are_isolated(mock_app(clock=mock_clock), mock_clock)
+
+
+class StatusCountingTransport(httpx.BaseTransport):
+    """The real transport, counting every status the server sent (below the facade's retries)."""
+
+    def __init__(self) -> None:
+        self._inner = httpx.HTTPTransport()
+        self._lock = threading.Lock()
+        self.statuses: Counter[int] = Counter()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self._inner.handle_request(request)
+        with self._lock:
+            self.statuses[response.status_code] += 1
+        return response
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def busiest_rolling_second(times: list[float]) -> int:
+    """The most events accepted within any one second."""
+    times = sorted(times)
+    return max((bisect.bisect_right(times, t + 1.0 - 1e-9) - i for i, t in enumerate(times)), default=0)
+
+
+@pytest.mark.slow
+def test_paced_client_never_sees_429_at_the_limit(people_events_mock: MockServer) -> None:
+    """PeopleEvents with its default rate_limit=250 sends 500 events from two threads at the account's limit:
+    the server sends no 429, and accepts at most 250 (and at least 200) events in any rolling second."""
+    counting = StatusCountingTransport()
+    people = PeopleEvents(
+        people_events_mock.base_url,
+        MOCK_API_KEY,
+        rate_limit_key=f"contract-paced-{uuid.uuid4().hex}",
+        http_client_args={"transport": counting},
+    )
+
+    def send(count: int) -> None:
+        for _ in range(count):
+            people.send("1001", "addToCart", identifier_type="ID")
+
+    with people:
+        senders = [threading.Thread(target=send, args=(PACED_EVENTS // PACED_THREADS,)) for _ in range(PACED_THREADS)]
+        for sender in senders:
+            sender.start()
+        for sender in senders:
+            sender.join()
+
+    assert counting.statuses == {201: PACED_EVENTS}
+    accepted = [event.accepted_at for event in people_events_mock.events(account="A")]
+    assert len(accepted) == PACED_EVENTS
+    busiest = busiest_rolling_second(accepted)
+    assert MIN_BUSIEST_SECOND_SHARE * throttling_limit() <= busiest <= throttling_limit()
