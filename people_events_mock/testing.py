@@ -1,14 +1,25 @@
-"""Serving an ASGI app on a free loopback port for tests: `serve(app)` yields its base URL."""
+"""Serving the mock on a free loopback port for tests.
+
+- `serve(app)` runs an ASGI app with uvicorn in a background thread and yields its base URL.
+- `mock_process()` runs `python -m people_events_mock` in its own process (no GIL shared with the test's
+  senders, memory measurable alone) and yields a `MockProcess`.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import ipaddress
+import json
 import socket
+import subprocess
 import sys
+import tempfile
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -16,7 +27,7 @@ from starlette.types import ASGIApp
 from people_events_mock.faults import QuietInjectedResets
 from people_events_mock.server import uvicorn_options
 
-__all__ = ["exposure_warning", "is_loopback", "serve"]
+__all__ = ["MockProcess", "exposure_warning", "is_loopback", "mock_process", "serve"]
 
 _STARTUP_TIMEOUT_SECONDS = 10.0
 _SHUTDOWN_TIMEOUT_SECONDS = 10.0
@@ -82,3 +93,78 @@ def serve(app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0, log_level: st
         server.should_exit = True
         thread.join(_SHUTDOWN_TIMEOUT_SECONDS)
         sock.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+_PROCESS_STARTUP_TIMEOUT_SECONDS = 30.0
+_PROCESS_STOP_TIMEOUT_SECONDS = 10.0
+_START_ATTEMPTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class MockProcess:
+    """A running mock: where it listens, its process id, and the file its stderr goes to."""
+
+    base_url: str
+    port: int
+    pid: int
+    log_path: Path
+
+
+def _wait_until_healthy(base_url: str, process: subprocess.Popen[bytes]) -> bool:
+    deadline = time.monotonic() + _PROCESS_STARTUP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return False  # e.g. the port was taken between free_port() and the bind
+        health = f"{base_url}/_mock/health"
+        with contextlib.suppress(OSError, ValueError), urllib.request.urlopen(health, timeout=1.0) as response:  # noqa: S310 - our loopback URL
+            if json.load(response) == {"status": "ok"}:
+                return True
+        time.sleep(0.05)
+    return False
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=_PROCESS_STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextlib.contextmanager
+def mock_process(
+    *, rate_limit: int | None = None, log_level: str = "warning", log_path: Path | None = None
+) -> Iterator[MockProcess]:
+    """Start the mock on a free loopback port, wait for its health check, and stop it on exit.
+
+    Its stderr (uvicorn's and the mock's logs) goes to `log_path`, or to a temporary file.
+    """
+    with contextlib.ExitStack() as stack:
+        if log_path is None:
+            log_path = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mock-"))) / "mock.log"
+        for _ in range(_START_ATTEMPTS):
+            port = _free_port()
+            command = [sys.executable, "-m", "people_events_mock", "--host", "127.0.0.1", "--port", str(port)]
+            command += ["--log-level", log_level]
+            if rate_limit is not None:
+                command += ["--rate-limit", str(rate_limit)]
+            with log_path.open("ab") as log:
+                process = subprocess.Popen(command, stdout=log, stderr=log)  # noqa: S603 - our own interpreter and module
+            base_url = f"http://127.0.0.1:{port}"
+            try:
+                if _wait_until_healthy(base_url, process):
+                    yield MockProcess(base_url=base_url, port=port, pid=process.pid, log_path=log_path)
+                    return
+            finally:
+                _stop(process)
+        tail = log_path.read_text(errors="replace")[-2000:]
+        raise RuntimeError(f"the mock did not start; its log ends with:\n{tail}")

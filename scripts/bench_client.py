@@ -16,11 +16,9 @@ import multiprocessing
 import shutil
 import socket
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -28,6 +26,7 @@ import httpx
 from people_events_client import AuthenticatedClient, IdentifierType, PeopleEvents
 from people_events_client.api.events import send_custom_event
 from people_events_client.models import EventProperties, EventRequest
+from people_events_mock.testing import mock_process
 
 CREATED = json.dumps(
     {
@@ -115,26 +114,6 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@contextmanager
-def served_mock_process(rate_limit: int) -> Iterator[str]:
-    """The mock in its own process (uvicorn, 1 worker), so the senders do not share its GIL."""
-    port = free_port()
-    command = [sys.executable, "-m", "people_events_mock", "--port", str(port), "--rate-limit", str(rate_limit)]
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                httpx.get(f"{base_url}/_mock/health").raise_for_status()
-                break
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        yield base_url
-    finally:
-        server.terminate()
-        server.wait()
-
-
 def acceptances(base_url: str) -> list[float]:
     events = httpx.get(f"{base_url}/_mock/events", params={"account": "A"}).json()["events"]
     return [float(e["acceptedAt"]) for e in events]
@@ -157,7 +136,8 @@ def achieved(times: list[float]) -> float:
 
 
 def pacing_threads(senders: int, total: int) -> tuple[float, int, int]:
-    with served_mock_process(250) as base_url:
+    with mock_process(rate_limit=250) as mock:
+        base_url = mock.base_url
         with ThreadPoolExecutor(senders) as pool:
             rejected = sum(pool.map(lambda _: send_events(base_url, total // senders), range(senders)))
         times = acceptances(base_url)
@@ -180,7 +160,8 @@ def pacing_redis(total: int) -> tuple[float, int, int] | None:
                                "--appendonly", "no"], stdout=subprocess.DEVNULL)  # fmt: skip
     try:
         time.sleep(0.3)
-        with served_mock_process(250) as base_url:
+        with mock_process(rate_limit=250) as mock:
+            base_url = mock.base_url
             spawn = multiprocessing.get_context("spawn")
             with spawn.Pool(3) as pool:
                 args = [(base_url, total // 3, f"redis://127.0.0.1:{port}")] * 3

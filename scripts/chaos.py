@@ -34,9 +34,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from mock_process import mock_process
 
 from people_events_client import AsyncPeopleEvents, PeopleEvents, PeopleEventsError
+from people_events_mock.testing import mock_process
 
 API_KEY = "mock-api-key"
 ACCOUNT = "A"

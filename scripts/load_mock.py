@@ -31,7 +31,10 @@ from dataclasses import dataclass, field
 import httpx
 import psutil
 from chaos import max_per_rolling_second
-from mock_process import HOST, mock_process
+
+from people_events_mock.testing import mock_process
+
+HOST = "127.0.0.1"
 
 RATE_LIMIT = 250
 ACCOUNTS = {"A": "App mock-api-key", "B": "App mock-api-key-b"}

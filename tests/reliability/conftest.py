@@ -1,4 +1,4 @@
-"""The reliability tests drive the scripts in scripts/ (chaos.py, load_mock.py, mock_process.py) at bounded sizes."""
+"""The reliability tests drive the scripts in scripts/ (chaos.py, load_mock.py) at bounded sizes."""
 
 from __future__ import annotations
 

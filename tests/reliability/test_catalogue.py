@@ -133,7 +133,7 @@ def test_catalogue_inputs_are_literals_only(text: str) -> None:
 @pytest.mark.slow
 def test_cli_server_answers_unparseable_http_with_the_json_envelope() -> None:
     """`python -m people_events_mock` uses the same protocol as `serve`: its parser's 400s are JSON too."""
-    from mock_process import mock_process
+    from people_events_mock.testing import mock_process
 
     rows = {row.id: row for row in ROWS}
     with mock_process() as mock:

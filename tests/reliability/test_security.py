@@ -16,7 +16,6 @@ from typing import Any
 
 import httpx
 import pytest
-from mock_process import mock_process
 
 from people_events_client import (
     AsyncPeopleEvents,
@@ -32,7 +31,7 @@ from people_events_mock.__main__ import main
 from people_events_mock.auth import Authenticator
 from people_events_mock.fixtures import CredentialFixture, default_fixtures
 from people_events_mock.pytest_plugin import MockServer
-from people_events_mock.testing import exposure_warning, serve
+from people_events_mock.testing import exposure_warning, mock_process, serve
 
 from .rawhttp import asgi_request
 
