@@ -36,27 +36,15 @@ from pathlib import Path
 
 import httpx
 
+from people_events_mock.samples import seed_properties
+
 REPO = Path(__file__).resolve().parents[1]
 SPEC = REPO / "openapi.yaml"
 PRISM = REPO / "node_modules" / ".bin" / "prism"
 HOST = "127.0.0.1"
 AUTH = {"Authorization": "App mock-fuzz-key"}
 STARTUP_TIMEOUT_SECONDS = 30.0
-PROPERTIES = {
-    "transactionId": "my-transaction-1",
-    "fromPromoCampaign": True,
-    "totalCost": 100,
-    "itemsInCart": [
-        {
-            "itemId": 1,
-            "price": 25,
-            "quantity": 3,
-            "inStockSince": "2023-11-17T15:47:50.4136517Z",
-            "category": "clothes",
-        },
-        {"itemId": 2, "price": 25, "quantity": 1, "inStockSince": "2023-12-17T15:47:50.4138054Z", "category": "shoes"},
-    ],
-}
+PROPERTIES = seed_properties()
 IDENTIFIER_TYPES = [
     "ID", "EXTERNAL_ID", "PHONE", "EMAIL", "LINE", "FACEBOOK", "TELEGRAM", "PUSH", "WEB_PUSH", "LIVE_CHAT",
     "VIBER_BOTS", "INSTAGRAM", "INSTAGRAM_DM", "TWITTER", "APPLE_BUSINESS_CHAT", "KAKAO_SANGDAM",

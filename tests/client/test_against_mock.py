@@ -16,22 +16,9 @@ import pytest
 
 from people_events_client import AsyncPeopleEvents, BasicAuth, PeopleEvents, PeopleEventsError, RateLimited
 from people_events_mock.pytest_plugin import MockServer
+from people_events_mock.samples import seed_properties
 
-SEED_PROPERTIES = {
-    "transactionId": "my-transaction-1",
-    "fromPromoCampaign": True,
-    "totalCost": 100,
-    "itemsInCart": [
-        {
-            "itemId": 1,
-            "price": 25,
-            "quantity": 3,
-            "inStockSince": "2023-11-17T15:47:50.4136517Z",
-            "category": "clothes",
-        },
-        {"itemId": 2, "price": 25, "quantity": 1, "inStockSince": "2023-12-17T15:47:50.4138054Z", "category": "shoes"},
-    ],
-}
+SEED_PROPERTIES = seed_properties()
 
 
 def stored(base_url: str, **filters: str) -> list[dict[str, Any]]:

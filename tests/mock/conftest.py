@@ -19,27 +19,14 @@ from people_events_mock.fixtures import Fixtures
 # The plugin's fixture, for these tests even when the package is not installed (its pytest11 entry point
 # registers it only then; this conftest's import takes precedence either way).
 from people_events_mock.pytest_plugin import people_events_mock, people_events_mock_factory  # noqa: F401
+from people_events_mock.samples import seed_properties
 from people_events_mock.state import MockState, mock_state
 
 API_KEY = "mock-api-key"
 APP_AUTH = {"Authorization": f"App {API_KEY}"}
 SEED_PERSON = "jane.doe@example.com"
 SEED_DEFINITION = "addToCart"
-SEED_PROPERTIES: dict[str, Any] = {
-    "transactionId": "my-transaction-1",
-    "fromPromoCampaign": True,
-    "totalCost": 100,
-    "itemsInCart": [
-        {
-            "itemId": 1,
-            "price": 25,
-            "quantity": 3,
-            "inStockSince": "2023-11-17T15:47:50.4136517Z",
-            "category": "clothes",
-        },
-        {"itemId": 2, "price": 25, "quantity": 1, "inStockSince": "2023-12-17T15:47:50.4138054Z", "category": "shoes"},
-    ],
-}
+SEED_PROPERTIES: dict[str, Any] = seed_properties()
 START = 1_700_000_000.0
 
 

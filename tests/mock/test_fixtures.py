@@ -8,6 +8,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+import yaml
 
 import people_events_mock
 from people_events_mock import create_app
@@ -146,3 +147,15 @@ def test_account_b_gets_its_own_person_records() -> None:
 def test_create_app_rejects_a_rate_limit_below_one() -> None:
     with pytest.raises(ValueError, match="rate_limit"):
         create_app(rate_limit=0)
+
+
+def test_seed_sample_is_the_spec_seed_example() -> None:
+    """people_events_mock.samples ships the documented sample, the same as openapi.yaml's `seed` request example."""
+
+    from people_events_mock.samples import seed_properties
+
+    spec = yaml.safe_load((Path(__file__).resolve().parents[2] / "openapi.yaml").read_text())
+    operation = spec["paths"]["/peopleevents/2/persons/{personId}/definitions/{definitionId}/events"]["post"]
+    example = operation["requestBody"]["content"]["application/json"]["examples"]["seed"]["value"]
+    assert seed_properties() == example["properties"]
+    assert seed_properties() is not seed_properties()
