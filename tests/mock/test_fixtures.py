@@ -14,6 +14,7 @@ import people_events_mock
 from people_events_mock import create_app
 from people_events_mock.constants import IDENTIFIER_TYPES
 from people_events_mock.fixtures import FixtureError, default_fixtures, load_fixtures, parse_fixtures
+from people_events_mock.samples import seed_properties
 from people_events_mock.state import mock_state
 from people_events_mock.validation import FieldType
 
@@ -151,9 +152,6 @@ def test_create_app_rejects_a_rate_limit_below_one() -> None:
 
 def test_seed_sample_is_the_spec_seed_example() -> None:
     """people_events_mock.samples ships the documented sample, the same as openapi.yaml's `seed` request example."""
-
-    from people_events_mock.samples import seed_properties
-
     spec = yaml.safe_load((Path(__file__).resolve().parents[2] / "openapi.yaml").read_text())
     operation = spec["paths"]["/peopleevents/2/persons/{personId}/definitions/{definitionId}/events"]["post"]
     example = operation["requestBody"]["content"]["application/json"]["examples"]["seed"]["value"]
