@@ -8,17 +8,25 @@ once; the 429 retries remain the backstop.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import threading
 import time
+import weakref
 from typing import Any
 
 import httpx
 from pyrate_limiter import BucketFactory, Duration, Limiter, Rate, RateItem
 from pyrate_limiter.abstracts import AbstractBucket
 
-from ._constants import LOGGER_NAME, PACING_BUFFER_MS, PACING_BURST_DIVISOR, PACING_MARGIN_MS
+from ._constants import (
+    LOGGER_NAME,
+    PACING_BURST_DIVISOR,
+    PACING_MARGIN_MS,
+    PACING_POLL_INTERVAL,
+    PRIMARY_RETRY_AFTER,
+)
 from ._retry import DEADLINE_EXTENSION, DeadlineExceeded
 
 logger = logging.getLogger(LOGGER_NAME)
@@ -35,30 +43,66 @@ def pacing_rates(rate_limit: int) -> list[Rate]:
 
 
 class GatedLimiter:
-    """A pyrate-limiter ``Limiter`` that threads enter one at a time.
+    """A pyrate-limiter ``Limiter`` that callers enter one at a time, polling for a free permit.
 
-    pyrate-limiter's blocking acquire lets every waiting thread sleep and race when a slot frees;
-    with 32 threads that wasted a quarter of the budget (scripts/bench_client.py). Queueing the
-    threads on one lock leaves a single waiter inside the limiter. The asyncio path needs no gate:
-    pyrate-limiter already serialises it per event loop.
+    Why not pyrate-limiter's own blocking wait: it lets every waiting thread sleep and race when a slot
+    frees (with 32 threads that wasted a quarter of the budget), and it stamps the permit with the planned
+    wake-up time rather than the actual one, so a thread that oversleeps on a busy machine records its
+    request too early and a later one squeezes into a real second that is already full. Here a single
+    caller at a time asks for a permit without blocking, and sleeps ``PACING_POLL_INTERVAL`` between asks.
     """
 
     def __init__(self, limiter: Limiter) -> None:
         self.limiter = limiter
         self._gate = threading.Lock()
+        self._async_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._async_gates_lock = threading.Lock()
 
     def acquire(self, key: str, timeout: float | None) -> bool:
-        started = time.monotonic()
-        if not self._gate.acquire(timeout=-1 if timeout is None else max(0.0, timeout)):
+        """Wait for a permit for at most ``timeout`` seconds (None: no limit); False when none came in time."""
+        if timeout is not None and timeout <= 0:
+            return False
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if not self._gate.acquire(timeout=-1 if timeout is None else timeout):
             return False
         try:
-            remaining = -1 if timeout is None else max(0.0, timeout - (time.monotonic() - started))
-            return bool(self.limiter.try_acquire(key, blocking=True, timeout=remaining))
+            while not self.limiter.try_acquire(key, blocking=False):
+                if deadline is not None and time.monotonic() + PACING_POLL_INTERVAL > deadline:
+                    return False
+                time.sleep(PACING_POLL_INTERVAL)
+            return True
         finally:
             self._gate.release()
 
+    def _async_gate(self) -> asyncio.Lock:
+        """This event loop's gate (an asyncio.Lock belongs to one loop)."""
+        loop = asyncio.get_running_loop()
+        with self._async_gates_lock:
+            gate = self._async_gates.get(loop)
+            if gate is None:
+                gate = self._async_gates[loop] = asyncio.Lock()
+            return gate
+
     async def acquire_async(self, key: str, timeout: float | None) -> bool:
-        return await self.limiter.try_acquire_async(key, blocking=True, timeout=-1 if timeout is None else timeout)
+        """The asyncio twin of ``acquire``: tasks queue on a per-loop gate, so one task polls at a time."""
+        if timeout is not None and timeout <= 0:
+            return False
+        deadline = None if timeout is None else time.monotonic() + timeout
+        gate = self._async_gate()
+        try:
+            await asyncio.wait_for(gate.acquire(), timeout)
+        except TimeoutError:
+            return False
+        try:
+            while not await self.limiter.try_acquire_async(key, blocking=False):
+                if deadline is not None and time.monotonic() + PACING_POLL_INTERVAL > deadline:
+                    return False
+                await asyncio.sleep(PACING_POLL_INTERVAL)
+            return True
+        finally:
+            gate.release()
 
 
 _shared_lock = threading.Lock()
@@ -70,7 +114,7 @@ def shared_limiter(rate_limit_key: str, rate_limit: int) -> GatedLimiter:
     with _shared_lock:
         gated = _shared.get((rate_limit_key, rate_limit))
         if gated is None:
-            limiter = Limiter(pacing_rates(rate_limit), buffer_ms=PACING_BUFFER_MS)
+            limiter = Limiter(pacing_rates(rate_limit))
             gated = _shared[(rate_limit_key, rate_limit)] = GatedLimiter(limiter)
         return gated
 
@@ -106,38 +150,65 @@ def redis_limiter(redis: Any, *, rate_limit: int, prefix: str = "people_events:p
     Pass it as ``limiter=`` to the facade; the bucket key is ``{prefix}:{rate_limit_key}``, so raw
     credentials never reach Redis.
     """
-    return Limiter(_RedisBucketFactory(redis, pacing_rates(rate_limit), prefix), buffer_ms=PACING_BUFFER_MS)
+    return Limiter(_RedisBucketFactory(redis, pacing_rates(rate_limit), prefix))
 
 
 class Pacer:
-    """Acquires one permit per attempt from the chosen limiter, falling back to in-process pacing."""
+    """Acquires one permit per attempt from the chosen limiter, falling back to in-process pacing.
+
+    When the primary limiter (e.g. Redis) fails, pacing falls back to the in-process budget and warns once
+    per outage; the primary is tried again after ``PRIMARY_RETRY_AFTER`` seconds.
+    """
 
     def __init__(self, key: str, rate_limit: int, limiter: Limiter | None) -> None:
         self.key = key
         self._fallback = shared_limiter(key, rate_limit)
         self._primary = None if limiter is None else GatedLimiter(limiter)
-        self._warned = False
+        self._lock = threading.Lock()
+        self._down_until = 0.0
+        self._in_outage = False
+
+    def _primary_usable(self) -> GatedLimiter | None:
+        with self._lock:
+            return self._primary if time.monotonic() >= self._down_until else None
 
     def _on_primary_failure(self, err: Exception) -> None:
-        if not self._warned:
-            self._warned = True
+        with self._lock:
+            self._down_until = time.monotonic() + PRIMARY_RETRY_AFTER
+            first = not self._in_outage
+            self._in_outage = True
+        if first:
             logger.warning("pacing limiter failed (%s); falling back to in-process pacing", type(err).__name__)
-        self._primary = None
+
+    def _on_primary_success(self) -> None:
+        if self._in_outage:
+            with self._lock:
+                self._in_outage = False
+            logger.info("pacing limiter is back; in-process fallback pacing ends")
 
     def acquire(self, timeout: float | None) -> bool:
-        if self._primary is not None:
+        primary = self._primary_usable()
+        if primary is not None:
             try:
-                return self._primary.acquire(self.key, timeout)
+                acquired = primary.acquire(self.key, timeout)
             except Exception as err:  # any backend failure (Redis down, script error) falls back
                 self._on_primary_failure(err)
+            else:
+                self._on_primary_success()
+                return acquired
         return self._fallback.acquire(self.key, timeout)
 
     async def acquire_async(self, timeout: float | None) -> bool:
-        if self._primary is not None:
+        primary = self._primary_usable()
+        if primary is not None:
             try:
-                return await self._primary.acquire_async(self.key, timeout)
+                # A user limiter may block on I/O (sync Redis): keep it off the event loop.
+                acquired = await asyncio.to_thread(primary.acquire, self.key, timeout)
             except Exception as err:
                 self._on_primary_failure(err)
+            else:
+                self._on_primary_success()
+                return acquired
         return await self._fallback.acquire_async(self.key, timeout)
 
 

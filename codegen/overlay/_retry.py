@@ -1,4 +1,5 @@
-"""Retrying transports: 429 always; 5xx, connection errors and timeouts because every send carries an eventId.
+"""Retrying transports: 429 always; 5xx, connection errors and timeouts when the request carries an eventId
+(every facade send does), so a resend cannot record the event twice.
 
 Why hand-written: httpx-retries and stamina both sleep through ``time.sleep``/``asyncio.sleep``
 with no injection point, and neither bounds the retries and the pacing waits under one total
@@ -9,6 +10,7 @@ deadline. The loop below is small and runs on pure, table-tested functions (``sh
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 import time
@@ -31,9 +33,47 @@ class DeadlineExceeded(httpx.TimeoutException):
     """The total deadline ran out before a usable response."""
 
 
-def should_retry(status: int | None) -> bool:
-    """True for an outcome worth another attempt; ``None`` means no response (connection error, timeout)."""
-    return status is None or status == 429 or status >= 500
+def should_retry(status: int | None, *, idempotent: bool = True) -> bool:
+    """True for an outcome worth another attempt; ``None`` means no response (connection error, timeout).
+
+    A 429 was refused before anything was stored, so it is always safe to resend. A 5xx or a lost response
+    may follow a stored event, so it is resent only when the request is ``idempotent`` (carries an eventId).
+    """
+    if status == 429:
+        return True
+    return idempotent and (status is None or status >= 500)
+
+
+def carries_event_id(request: httpx.Request) -> bool:
+    """Whether the JSON body has an eventId, which makes a resend record the event at most once."""
+    try:
+        body = json.loads(request.content) if request.content else None
+    except ValueError:
+        return False
+    return isinstance(body, dict) and isinstance(body.get("eventId"), str) and bool(body["eventId"])
+
+
+def read_or_blank(response: httpx.Response) -> httpx.Response:
+    """The response with its body read; one whose body cannot be decoded (e.g. a proxy page labelled gzip)
+    becomes the same status and headers with an empty body, so that it is classified by its status."""
+    try:
+        response.read()
+    except httpx.DecodingError:
+        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"]
+        response.close()
+        return httpx.Response(response.status_code, headers=headers, content=b"")
+    return response
+
+
+async def aread_or_blank(response: httpx.Response) -> httpx.Response:
+    """The asyncio twin of ``read_or_blank``."""
+    try:
+        await response.aread()
+    except httpx.DecodingError:
+        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"]
+        await response.aclose()
+        return httpx.Response(response.status_code, headers=headers, content=b"")
+    return response
 
 
 @attrs.frozen
@@ -74,7 +114,19 @@ class _RetryLoop:
         self.started = clock()
         self.deadline = None if policy.deadline is None else self.started + policy.deadline
         request.extensions[DEADLINE_EXTENSION] = self.remaining
+        self.idempotent = carries_event_id(request)
+        self.timeouts = dict(request.extensions.get("timeout") or {})
         self.attempt = 0
+
+    def start_attempt(self, request: httpx.Request) -> None:
+        """Count the attempt, and cap its timeouts at the time left, so the deadline bounds it too."""
+        self.attempt += 1
+        remaining = self.remaining()
+        if remaining is not None:
+            request.extensions["timeout"] = {
+                name: max(0.001, remaining) if value is None else max(0.001, min(value, remaining))
+                for name, value in self.timeouts.items()
+            }
 
     def remaining(self) -> float | None:
         return None if self.deadline is None else self.deadline - self.clock()
@@ -83,7 +135,9 @@ class _RetryLoop:
         """Seconds to wait before the next attempt, or None to stop here with ``outcome``."""
         status = outcome.status_code if isinstance(outcome, httpx.Response) else None
         logger.debug("attempt %d/%d -> %s", self.attempt, self.policy.max_retries + 1, _describe(outcome))
-        if isinstance(outcome, DeadlineExceeded | httpx.LocalProtocolError) or not should_retry(status):
+        if isinstance(outcome, DeadlineExceeded | httpx.LocalProtocolError) or not should_retry(
+            status, idempotent=self.idempotent
+        ):
             # A LocalProtocolError means this client could not put the request on the wire (e.g. an illegal
             # header value): the same bytes would fail the same way on every attempt.
             return None
@@ -118,11 +172,10 @@ class RetryTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         loop = _RetryLoop(self._policy, self._clock, request)
         while True:
-            loop.attempt += 1
+            loop.start_attempt(request)
             outcome: httpx.Response | Exception
             try:
-                outcome = self._inner.handle_request(request)
-                outcome.read()
+                outcome = read_or_blank(self._inner.handle_request(request))
             except httpx.TransportError as err:
                 outcome = err
             wait = loop.next_wait(outcome)
@@ -157,11 +210,10 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         loop = _RetryLoop(self._policy, self._clock, request)
         while True:
-            loop.attempt += 1
+            loop.start_attempt(request)
             outcome: httpx.Response | Exception
             try:
-                outcome = await self._inner.handle_async_request(request)
-                await outcome.aread()
+                outcome = await aread_or_blank(await self._inner.handle_async_request(request))
             except httpx.TransportError as err:
                 outcome = err
             wait = loop.next_wait(outcome)

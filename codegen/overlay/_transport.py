@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import httpx
 
+from ._retry import aread_or_blank, read_or_blank
 from .exceptions import TransportError, error_from_response
 
 
@@ -32,8 +33,7 @@ class ClassifyingTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         try:
-            response = self._inner.handle_request(request)
-            response.read()
+            response = read_or_blank(self._inner.handle_request(request))
         except httpx.TransportError as err:
             raise _transport_error(err) from err
         return _checked(request, response)
@@ -50,8 +50,7 @@ class AsyncClassifyingTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         try:
-            response = await self._inner.handle_async_request(request)
-            await response.aread()
+            response = await aread_or_blank(await self._inner.handle_async_request(request))
         except httpx.TransportError as err:
             raise _transport_error(err) from err
         return _checked(request, response)

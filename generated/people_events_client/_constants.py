@@ -26,7 +26,9 @@ EVENT_ID_PATTERN: Final = r"[A-Za-z0-9_-]{1,36}"
 """openapi.yaml: EventRequest.eventId pattern."""
 
 LOGGER_NAME: Final = "people_events_client"
-PACING_BUFFER_MS: Final = 2
-"""Extra wait (ms) after a window frees; pyrate-limiter's default of 50 ms costs a third of the rate."""
 PACING_MARGIN_MS: Final = 15
 """The client's one-second window is this much longer, so jitter in transit cannot overrun the server's window."""
+PRIMARY_RETRY_AFTER: Final = 30.0
+"""After a failure of the shared limiter (Redis), pace in-process for this long, then try it again."""
+PACING_POLL_INTERVAL: Final = 0.002
+"""Seconds between asks for a permit while the budget is spent (one asker per process at a time)."""

@@ -15,6 +15,7 @@ import httpx
 from pyrate_limiter import Limiter
 
 from ._constants import DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES, DEFAULT_RATE_LIMIT, DEFAULT_READ_TIMEOUT
+from ._http_options import split_http_client_args
 from ._pacing import AsyncPacingTransport, Pacer, PacingTransport
 from ._retry import AsyncRetryTransport, RetryPolicy, RetryTransport
 from ._safety import check_base_url, check_credential, check_event_id, check_ids, check_properties
@@ -28,7 +29,7 @@ from .types import UNSET, Response
 
 DEFAULT_TIMEOUT = httpx.Timeout(DEFAULT_READ_TIMEOUT, connect=DEFAULT_CONNECT_TIMEOUT)
 
-_MALFORMED_201 = (ValueError, KeyError, TypeError, AttributeError)
+_MALFORMED_201 = (ValueError, KeyError, TypeError, AttributeError, RecursionError)
 """What the generated parser raises on a 201 whose body is not an EventResponse."""
 
 
@@ -71,6 +72,8 @@ class _Base:
         """``_sleep`` and ``_clock`` are test seams: inject them to run retries without waiting."""
         if max_retries < 0:
             raise ValueError("max_retries must be >= 0")
+        if rate_limit is not None and rate_limit < 1:
+            raise ValueError("rate_limit must be a positive number of requests per second, or None for no pacing")
         self.base_url = check_base_url(base_url, allow_insecure_http=allow_insecure_http)
         header = _auth_header(api_key, auth)
         self.rate_limit = rate_limit
@@ -80,16 +83,21 @@ class _Base:
             # The budget is named by a digest of the credential, so a raw key never reaches Redis or a log.
             key = rate_limit_key or hashlib.sha256(header.encode()).hexdigest()
             self._pacer = Pacer(key, rate_limit or DEFAULT_RATE_LIMIT, limiter)
-        http_args = dict(http_client_args or {})
-        transport = self._stack(http_args.pop("transport", None), _sleep, _clock)
+        options = split_http_client_args(http_client_args or {}, self.base_url)
+        transport = self._stack(options.transport or self._http_transport(options.transport_options), _sleep, _clock)
         self.client = AuthenticatedClient(
             base_url=self.base_url,
             token=header,
             prefix="",
             timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
-            httpx_args={**http_args, "transport": transport},
+            httpx_args={**options.client_options, "transport": transport, "trust_env": False},
         )
-        """The generated low-level client, on the same transport stack (typed errors, retries, pacing)."""
+        """The generated low-level client, on the same transport stack (typed errors, and retries and pacing
+        for every request; 5xx and lost responses are retried only for bodies that carry an eventId)."""
+
+    @staticmethod
+    def _http_transport(options: dict[str, Any]) -> Any:
+        raise NotImplementedError
 
     def _stack(self, inner: Any, sleep: Callable[[float], Any] | None, clock: Callable[[], float]) -> Any:
         raise NotImplementedError
@@ -136,10 +144,14 @@ class PeopleEvents(_Base):
     All times are in seconds. ``deadline`` bounds one ``send``, pacing waits and retries together.
     """
 
+    @staticmethod
+    def _http_transport(options: dict[str, Any]) -> httpx.BaseTransport:
+        return httpx.HTTPTransport(**options)
+
     def _stack(
-        self, inner: httpx.BaseTransport | None, sleep: Callable[[float], None] | None, clock: Callable[[], float]
+        self, inner: httpx.BaseTransport, sleep: Callable[[float], None] | None, clock: Callable[[], float]
     ) -> httpx.BaseTransport:
-        transport = inner or httpx.HTTPTransport()
+        transport = inner
         if self._pacer is not None:
             transport = PacingTransport(transport, self._pacer)
         retrying = RetryTransport(transport, self._policy, sleep=sleep or time.sleep, clock=clock)
@@ -183,13 +195,17 @@ class PeopleEvents(_Base):
 class AsyncPeopleEvents(_Base):
     """The asyncio twin of ``PeopleEvents``: same options, ``await send(...)``."""
 
+    @staticmethod
+    def _http_transport(options: dict[str, Any]) -> httpx.AsyncBaseTransport:
+        return httpx.AsyncHTTPTransport(**options)
+
     def _stack(
         self,
-        inner: httpx.AsyncBaseTransport | None,
+        inner: httpx.AsyncBaseTransport,
         sleep: Callable[[float], Awaitable[None]] | None,
         clock: Callable[[], float],
     ) -> httpx.AsyncBaseTransport:
-        transport = inner or httpx.AsyncHTTPTransport()
+        transport = inner
         if self._pacer is not None:
             transport = AsyncPacingTransport(transport, self._pacer)
         retrying = AsyncRetryTransport(transport, self._policy, sleep=sleep or asyncio.sleep, clock=clock)

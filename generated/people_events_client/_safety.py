@@ -83,6 +83,8 @@ def check_base_url(base_url: str, *, allow_insecure_http: bool) -> str:
     url = httpx.URL(base_url)
     if url.scheme not in {"https", "http"} or not url.host:
         raise ValueError("base_url must be an absolute http(s) URL")
+    if url.userinfo:
+        raise ValueError("base_url must not carry credentials (user:password@); give api_key or auth instead")
     if url.scheme == "http" and not allow_insecure_http and not is_loopback(url.host):
         raise ValueError(
             "base_url must use https (credentials would travel in clear text); "

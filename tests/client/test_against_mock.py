@@ -17,6 +17,7 @@ import pytest
 from people_events_client import AsyncPeopleEvents, BasicAuth, PeopleEvents, PeopleEventsError, RateLimited
 from people_events_mock.pytest_plugin import MockServer
 from people_events_mock.samples import seed_properties
+from people_events_mock.testing import mock_process
 
 SEED_PROPERTIES = seed_properties()
 
@@ -91,11 +92,24 @@ def test_faults_never_store_an_event_twice(people_events_mock_factory: Callable[
 
 
 @pytest.mark.slow
-def test_threads_and_asyncio_share_one_budget_at_the_limit(
-    people_events_mock: MockServer, record_property: Callable[[str, object], None]
-) -> None:
-    """8 threads plus an asyncio loop, two credentials of account A, one rate_limit_key: 750 events at 250/s."""
-    base_url, total, threads = people_events_mock.base_url, 750, 8
+def test_threads_and_asyncio_share_one_budget_at_the_limit(record_property: Callable[[str, object], None]) -> None:
+    """8 threads plus an asyncio loop, two credentials of account A, one rate_limit_key: 750 events at 250/s.
+
+    The server's own limiter keeps every rolling second at 250 whatever the client does, so the evidence of one
+    shared budget is that the server seldom had to refuse: separate budgets would overrun it 9 times over, and
+    draw hundreds of 429s. A few can come from the asyncio senders' cold start: their first requests wait for
+    new connections, arrive late and bunch with the next second's (they are retried; none reaches a caller).
+    The mock runs in its own process, so that its scheduling does not share this process's GIL."""
+    with mock_process() as mock:
+        server_429s = send_from_threads_and_asyncio(mock.base_url)
+    record_property("server_429s", server_429s)
+    print(f"server 429s (retried): {server_429s}")
+    assert server_429s <= 750 // 20
+
+
+def send_from_threads_and_asyncio(base_url: str) -> int:
+    """Send 750 events, check they are all stored once, and return the 429s the server answered."""
+    total, threads = 750, 8
     per_thread = 60
     transports = [Counting429() for _ in range(threads)]
     async_transport = AsyncCounting429()
@@ -132,6 +146,4 @@ def test_threads_and_asyncio_share_one_budget_at_the_limit(
     assert len(events) == total
     assert len({e["eventId"] for e in events}) == total
     assert max_per_rolling_second([e["acceptedAt"] for e in events]) <= 250
-    server_429s = sum(t.count for t in transports) + async_transport.count
-    record_property("server_429s", server_429s)
-    print(f"server 429s (retried): {server_429s}")
+    return sum(t.count for t in transports) + async_transport.count

@@ -85,9 +85,11 @@ def test_without_the_shared_budget_the_server_refuses_the_excess(
 
 
 def test_redis_stopping_mid_run_falls_back_and_warns_once(
-    people_events_mock_factory: Callable[..., MockServer], caplog: pytest.LogCaptureFixture
+    people_events_mock_factory: Callable[..., MockServer],
+    caplog: pytest.LogCaptureFixture,
+    own_redis_server: RedisServer,
 ) -> None:
-    server = RedisServer()
+    server = own_redis_server
     mock = people_events_mock_factory()
     client = redis.Redis.from_url(server.url, socket_connect_timeout=0.2, retry=None)
     people = PeopleEvents(mock.base_url, "mock-api-key", limiter=redis_limiter(client, rate_limit=250))
