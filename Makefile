@@ -1,7 +1,7 @@
 # Every target runs in .venv (built by `make setup` from pinned versions) with the Node tools from
 # package-lock.json. `make contract` is the main job; `make test` is what CI runs.
 SHELL := /bin/bash
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
@@ -16,10 +16,11 @@ CHAOS_ARGS ?=
 
 setup: $(VENV)/.installed node_modules/.installed
 
-$(VENV)/.installed: pyproject.toml generated/pyproject.toml
+$(VENV)/.installed: pyproject.toml generated/pyproject.toml constraints.txt
+	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed" if sys.version_info < (3, 11) else 0)'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=25"
-	$(BIN)/python -m pip install --quiet -e '.[dev]' -e ./generated
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]' -e ./generated
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

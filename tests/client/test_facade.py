@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from collections.abc import Callable, Iterator
@@ -398,5 +399,6 @@ def test_credentials_never_appear_in_repr_logs_or_exceptions(
             texts += [str(caught.value), repr(caught.value), repr(caught.value.args)]
     texts += [record.getMessage() for record in caplog.records]
     texts.append(repr(BasicAuth("user", secrets[1])))
-    for secret in secrets:
+    basic_header = base64.b64encode(f"user:{secrets[1]}".encode()).decode()
+    for secret in [*secrets, basic_header]:
         assert not [text for text in texts if secret in text], secret
