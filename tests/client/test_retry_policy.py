@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 
-from people_events_client._retry import RetryPolicy, retry_delay, should_retry
+from people_events_client._retry import RetryPolicy, carries_event_id, retry_delay, should_retry
 from people_events_client._retry_after import parse_retry_after
 
 NOW = datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC).timestamp()
@@ -61,3 +62,31 @@ def test_parse_retry_after(header: str | None, expected: float | None) -> None:
 )  # fmt: skip
 def test_retry_delay(retry_number: int, retry_after: float | None, jitter: float, expected: float) -> None:
     assert retry_delay(RetryPolicy(), retry_number, retry_after, jitter) == expected
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b'{"eventId":"abc","properties":null}', True),
+        (b'{ "eventId" : "abc" }', True),
+        (b'{"properties":1,"eventId":"z"}', True),
+        (b'{"properties":{"eventId":"nested"}}', False),
+        (b'{"eventId":""}', False),
+        (b'{"eventId":null}', False),
+        (b"{}", False),
+        (b"", False),
+        (b"not json", False),
+    ],
+    ids=["leading", "spaced", "not-first", "nested-only", "empty", "null", "no-key", "no-body", "not-json"],
+)
+def test_carries_event_id(content: bytes, expected: bool) -> None:
+    assert carries_event_id(httpx.Request("POST", "https://api.infobip.com/x", content=content)) is expected
+
+
+@pytest.mark.parametrize(
+    ("status", "idempotent", "expected"),
+    [(429, False, True), (503, False, False), (None, False, False), (503, True, True), (None, True, True)],
+    ids=["429-always", "5xx-needs-event-id", "lost-needs-event-id", "5xx-with-event-id", "lost-with-event-id"],
+)
+def test_should_retry_without_event_id_resends_only_429(status: int | None, idempotent: bool, expected: bool) -> None:
+    assert should_retry(status, idempotent=idempotent) is expected
