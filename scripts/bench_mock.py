@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import platform
@@ -35,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from raw_http import ERRORS as RAW_ERRORS
+from raw_http import RawConnection
 
 from people_events_mock.samples import seed_properties
 
@@ -151,59 +152,8 @@ async def client_loop(base_url: str, worker: int, measure_from: float, stop_at: 
                     result.latencies.append(time.perf_counter() - now)
 
 
-class RawHttpClient:
-    """A minimal HTTP/1.1 keep-alive client on asyncio streams: far cheaper per request than httpx, so the
-    generator is not the bottleneck. Understands Content-Length and chunked bodies; nothing else."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def __aenter__(self) -> RawHttpClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            with contextlib.suppress(OSError):
-                await self.writer.wait_closed()
-        self.reader = self.writer = None
-
-    async def post(self, path: str, body: bytes) -> int:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
-        assert self.reader is not None
-        head = (
-            f"POST {path} HTTP/1.1\r\nHost: {HOST}:{self.port}\r\nAuthorization: {AUTH['Authorization']}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-        )
-        self.writer.write(head.encode() + body)
-        try:
-            raw_head = await self.reader.readuntil(b"\r\n\r\n")
-            lines = raw_head.decode("latin-1").split("\r\n")
-            status = int(lines[0].split(" ", 2)[1])
-            headers = dict(line.split(":", 1) for line in lines[1:] if ":" in line)
-            headers = {name.strip().lower(): value.strip() for name, value in headers.items()}
-            if headers.get("transfer-encoding", "").lower() == "chunked":
-                while size := int((await self.reader.readuntil(b"\r\n")).strip(), 16):
-                    await self.reader.readexactly(size + 2)
-                await self.reader.readuntil(b"\r\n")
-            else:
-                await self.reader.readexactly(int(headers.get("content-length", "0")))
-            if headers.get("connection", "").lower() == "close":
-                await self.close()
-        except (OSError, asyncio.IncompleteReadError, ValueError):
-            await self.close()
-            raise
-        return status
-
-
 async def raw_client_loop(port: int, worker: int, measure_from: float, stop_at: float, result: Result) -> None:
-    async with RawHttpClient(port) as client:
+    async with RawConnection(port, AUTH["Authorization"]) as client:
         number = 0
         while (now := time.perf_counter()) < stop_at:
             identifier_type, person_id = PERSONS[(worker + number) % len(PERSONS)]
@@ -211,8 +161,8 @@ async def raw_client_loop(port: int, worker: int, measure_from: float, stop_at: 
             url = f"/peopleevents/2/persons/{person_id}/definitions/addToCart/events?identifierType={identifier_type}"
             body = json.dumps({"eventId": f"bench-{worker}-{number}", "properties": PROPERTIES}).encode()
             try:
-                status = await client.post(url, body)
-            except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+                status, _, _ = await client.post(url, body)
+            except RAW_ERRORS as exc:
                 if now >= measure_from:
                     result.errors[type(exc).__name__] += 1
                 continue

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import statistics
 import sys
@@ -31,10 +30,10 @@ from dataclasses import dataclass, field
 import httpx
 import psutil
 from chaos import max_per_rolling_second
+from raw_http import ERRORS as RAW_ERRORS
+from raw_http import RawConnection
 
 from people_events_mock.testing import mock_process
-
-HOST = "127.0.0.1"
 
 RATE_LIMIT = 250
 ACCOUNTS = {"A": "App mock-api-key", "B": "App mock-api-key-b"}
@@ -108,50 +107,6 @@ class LoadReport:
         return problems
 
 
-class Connection:
-    """One keep-alive HTTP/1.1 connection: writes a request, reads status, headers and a Content-Length body."""
-
-    def __init__(self, port: int, authorization: str) -> None:
-        self.port = port
-        self.authorization = authorization
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-        self.connects = 0
-
-    async def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            with contextlib.suppress(OSError):
-                await self.writer.wait_closed()
-        self.reader = self.writer = None
-
-    async def post(self, path: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
-            self.connects += 1
-        assert self.reader is not None
-        head = (
-            f"POST {path} HTTP/1.1\r\nHost: {HOST}:{self.port}\r\nAuthorization: {self.authorization}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-        )
-        self.writer.write(head.encode() + body)
-        try:
-            raw_head = await self.reader.readuntil(b"\r\n\r\n")
-            lines = raw_head.decode("latin-1").split("\r\n")
-            status = int(lines[0].split(" ", 2)[1])
-            headers = {
-                name.strip().lower(): value.strip()
-                for name, _, value in (line.partition(":") for line in lines[1:] if line)
-            }
-            content = await self.reader.readexactly(int(headers.get("content-length", "0")))
-        except (OSError, asyncio.IncompleteReadError, ValueError):
-            await self.close()
-            raise
-        if headers.get("connection", "").lower() == "close":
-            await self.close()
-        return status, headers, content
-
-
 def _good_429(headers: dict[str, str], content: bytes) -> bool:
     try:
         message_id = json.loads(content)["requestError"]["serviceException"]["messageId"]
@@ -162,7 +117,7 @@ def _good_429(headers: dict[str, str], content: bytes) -> bool:
 
 async def _connection_loop(port: int, number: int, stop_at: float, report: LoadReport) -> None:
     account = "A" if number % 2 == 0 else "B"
-    connection = Connection(port, ACCOUNTS[account])
+    connection = RawConnection(port, ACCOUNTS[account])
     path = "/peopleevents/2/persons/1001/definitions/addToCart/events?identifierType=ID"
     sent = 0
     try:
@@ -172,7 +127,7 @@ async def _connection_loop(port: int, number: int, stop_at: float, report: LoadR
             started = time.perf_counter()
             try:
                 status, headers, content = await connection.post(path, body)
-            except (OSError, asyncio.IncompleteReadError, ValueError) as err:
+            except RAW_ERRORS as err:
                 report.errors[type(err).__name__] += 1
                 continue
             report.latencies.append(time.perf_counter() - started)
