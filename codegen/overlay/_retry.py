@@ -60,15 +60,20 @@ def carries_event_id(request: httpx.Request) -> bool:
     return isinstance(body, dict) and isinstance(body.get("eventId"), str) and bool(body["eventId"])
 
 
+def _blank(response: httpx.Response) -> httpx.Response:
+    """The same status and headers with an empty body, for a body that cannot be decoded."""
+    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"]
+    return httpx.Response(response.status_code, headers=headers, content=b"")
+
+
 def read_or_blank(response: httpx.Response) -> httpx.Response:
     """The response with its body read; one whose body cannot be decoded (e.g. a proxy page labelled gzip)
     becomes the same status and headers with an empty body, so that it is classified by its status."""
     try:
         response.read()
     except httpx.DecodingError:
-        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"]
         response.close()
-        return httpx.Response(response.status_code, headers=headers, content=b"")
+        return _blank(response)
     return response
 
 
@@ -77,9 +82,8 @@ async def aread_or_blank(response: httpx.Response) -> httpx.Response:
     try:
         await response.aread()
     except httpx.DecodingError:
-        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"]
         await response.aclose()
-        return httpx.Response(response.status_code, headers=headers, content=b"")
+        return _blank(response)
     return response
 
 
@@ -118,11 +122,11 @@ class _RetryLoop:
     def __init__(self, policy: RetryPolicy, clock: Callable[[], float], request: httpx.Request) -> None:
         self.policy = policy
         self.clock = clock
-        self.started = clock()
-        self.deadline = None if policy.deadline is None else self.started + policy.deadline
+        self.deadline = None if policy.deadline is None else clock() + policy.deadline
         request.extensions[DEADLINE_EXTENSION] = self.remaining
         self.idempotent = carries_event_id(request)
-        self.timeouts = dict(request.extensions.get("timeout") or {})
+        # The client's configured timeouts, capped per attempt only when there is a deadline.
+        self.timeouts = {} if self.deadline is None else dict(request.extensions.get("timeout") or {})
         self.attempt = 0
 
     def start_attempt(self, request: httpx.Request) -> None:
@@ -141,7 +145,8 @@ class _RetryLoop:
     def next_wait(self, outcome: httpx.Response | Exception) -> float | None:
         """Seconds to wait before the next attempt, or None to stop here with ``outcome``."""
         status = outcome.status_code if isinstance(outcome, httpx.Response) else None
-        logger.debug("attempt %d/%d -> %s", self.attempt, self.policy.max_retries + 1, _describe(outcome))
+        if logger.isEnabledFor(logging.DEBUG):  # every send passes here: skip formatting when DEBUG is off
+            logger.debug("attempt %d/%d -> %s", self.attempt, self.policy.max_retries + 1, _describe(outcome))
         if isinstance(outcome, DeadlineExceeded | httpx.LocalProtocolError) or not should_retry(
             status, idempotent=self.idempotent
         ):
