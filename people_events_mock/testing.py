@@ -3,10 +3,12 @@
 - `serve(app)` runs an ASGI app with uvicorn in a background thread and yields its base URL.
 - `mock_process()` runs `python -m people_events_mock` in its own process (no GIL shared with the test's
   senders, memory measurable alone) and yields a `MockProcess`.
+- `free_port()` and `max_per_rolling_second(times)` are the small helpers that load and pacing checks share.
 """
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import ipaddress
 import json
@@ -17,7 +19,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +29,15 @@ from starlette.types import ASGIApp
 from people_events_mock.faults import QuietInjectedResets
 from people_events_mock.server import uvicorn_options
 
-__all__ = ["MockProcess", "exposure_warning", "is_loopback", "mock_process", "serve"]
+__all__ = [
+    "MockProcess",
+    "exposure_warning",
+    "free_port",
+    "is_loopback",
+    "max_per_rolling_second",
+    "mock_process",
+    "serve",
+]
 
 _STARTUP_TIMEOUT_SECONDS = 10.0
 _SHUTDOWN_TIMEOUT_SECONDS = 10.0
@@ -95,11 +105,18 @@ def serve(app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0, log_level: st
         sock.close()
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port that is free on 127.0.0.1 right now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def max_per_rolling_second(times: Iterable[float]) -> int:
+    """The most of ``times`` (seconds) in any window [t, t + 1 s): what a rolling-second limit counts."""
+    ordered = sorted(times)
+    return max((bisect.bisect_left(ordered, t + 1.0) - i for i, t in enumerate(ordered)), default=0)
 
 
 _PROCESS_STARTUP_TIMEOUT_SECONDS = 30.0
@@ -152,7 +169,7 @@ def mock_process(
         if log_path is None:
             log_path = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mock-"))) / "mock.log"
         for _ in range(_START_ATTEMPTS):
-            port = _free_port()
+            port = free_port()
             command = [sys.executable, "-m", "people_events_mock", "--host", "127.0.0.1", "--port", str(port)]
             command += ["--log-level", log_level]
             if rate_limit is not None:

@@ -13,7 +13,7 @@ import redis
 
 from people_events_client import PeopleEvents, redis_limiter
 from people_events_mock.pytest_plugin import MockServer
-from tests.fixtures.redis_server import RedisServer
+from tests.support.redis_server import RedisServer
 
 from .test_against_mock import Counting429, max_per_rolling_second, stored
 

@@ -1,0 +1,52 @@
+"""openapi.yaml, loaded once, and a conformance assertion for Send Event responses."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jsonschema
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEC_PATH = ROOT / "openapi.yaml"
+SEND_EVENT_PATH = "/peopleevents/2/persons/{personId}/definitions/{definitionId}/events"
+
+
+@cache
+def load_spec() -> dict[str, Any]:
+    """openapi.yaml as a dict (cached: do not mutate it)."""
+    spec: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text("utf-8"))
+    return spec
+
+
+def send_event_operation() -> dict[str, Any]:
+    """The Send Event operation object of openapi.yaml."""
+    operation: dict[str, Any] = load_spec()["paths"][SEND_EVENT_PATH]["post"]
+    return operation
+
+
+def documented_statuses() -> list[int]:
+    """The response statuses openapi.yaml documents for Send Event, in ascending order."""
+    return sorted(int(code) for code in send_event_operation()["responses"])
+
+
+def assert_conforms(response: httpx.Response) -> None:
+    """Assert that a Send Event response is one the spec documents: status, media type, body and headers."""
+    spec = load_spec()
+    documented = send_event_operation()["responses"].get(str(response.status_code))
+    assert documented is not None, f"status {response.status_code} is not documented"
+    assert response.headers["content-type"].split(";")[0] == "application/json"
+    schema = {**documented["content"]["application/json"]["schema"], "components": spec["components"]}
+    jsonschema.validate(
+        response.json(), schema, cls=jsonschema.Draft202012Validator, format_checker=jsonschema.FormatChecker()
+    )
+    for name, header in documented.get("headers", {}).items():
+        value = response.headers.get(name)
+        if header.get("required"):
+            assert value is not None, f"missing required header {name}"
+        if value is not None and header["schema"].get("type") == "integer":
+            assert value.isdigit()
+            jsonschema.validate(int(value), header["schema"])
