@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tomllib
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -51,14 +52,31 @@ def fresh(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.fixture
-def inputs(tmp_path: Path) -> tuple[Path, Path]:
+@dataclass(frozen=True, slots=True)
+class Inputs:
     """A private copy of openapi.yaml and codegen/, to change without touching the repository's."""
+
+    spec: Path
+    codegen: Path
+
+    def regenerate(self, *args: str | Path, ci: bool = False) -> subprocess.CompletedProcess[str]:
+        return run(REGENERATE, "--spec", self.spec, "--codegen", self.codegen, *args, ci=ci)
+
+    def refused(self, output: Path) -> str:
+        """Regeneration into `output` fails before writing anything; its error message."""
+        result = self.regenerate("--output", output)
+        assert result.returncode != 0
+        assert not output.exists()
+        return result.stderr
+
+
+@pytest.fixture
+def inputs(tmp_path: Path) -> Inputs:
     spec = tmp_path / "openapi.yaml"
     shutil.copyfile(ROOT / "openapi.yaml", spec)
     codegen = tmp_path / "codegen"
     shutil.copytree(ROOT / "codegen", codegen, ignore=shutil.ignore_patterns("__pycache__"))
-    return spec, codegen
+    return Inputs(spec, codegen)
 
 
 def test_overlay_modules_are_copied_with_a_header_naming_their_source(fresh: Path) -> None:
@@ -104,13 +122,9 @@ def test_check_drift_fails_and_names_a_hand_edited_file(fresh: Path, tmp_path: P
     assert "make regenerate" in result.stdout
 
 
-def test_overlay_cannot_shadow_a_generated_module(inputs: tuple[Path, Path], tmp_path: Path) -> None:
-    spec, codegen = inputs
-    (codegen / "overlay" / "client.py").write_text("")
-    result = run(REGENERATE, "--spec", spec, "--codegen", codegen, "--output", tmp_path / "out")
-    assert result.returncode != 0
-    assert "use a template instead" in result.stderr
-    assert not (tmp_path / "out").exists()
+def test_overlay_cannot_shadow_a_generated_module(inputs: Inputs, tmp_path: Path) -> None:
+    (inputs.codegen / "overlay" / "client.py").write_text("")
+    assert "use a template instead" in inputs.refused(tmp_path / "out")
 
 
 def test_the_patched_client_template_keeps_credentials_out_of_repr() -> None:
@@ -121,34 +135,28 @@ def test_the_patched_client_template_keeps_credentials_out_of_repr() -> None:
     client.get_httpx_client().close()
 
 
-def test_a_template_patch_that_no_longer_matches_stops_regeneration(inputs: tuple[Path, Path], tmp_path: Path) -> None:
-    spec, codegen = inputs
-    patches = yaml.safe_load((codegen / "template_patches.yaml").read_text())
+def test_a_template_patch_that_no_longer_matches_stops_regeneration(inputs: Inputs, tmp_path: Path) -> None:
+    patches_file = inputs.codegen / "template_patches.yaml"
+    patches = yaml.safe_load(patches_file.read_text())
     patches["client.py.jinja"][0]["old"] = "text the generator's template does not have"
-    (codegen / "template_patches.yaml").write_text(yaml.safe_dump(patches))
-    result = run(REGENERATE, "--spec", spec, "--codegen", codegen, "--output", tmp_path / "out")
-    assert result.returncode != 0
-    assert "client.py.jinja" in result.stderr
-    assert "matches 0 times" in result.stderr
-    assert "codegen/template_patches.yaml" in result.stderr
-    assert not (tmp_path / "out").exists()
+    patches_file.write_text(yaml.safe_dump(patches))
+    error = inputs.refused(tmp_path / "out")
+    assert "client.py.jinja" in error
+    assert "matches 0 times" in error
+    assert "codegen/template_patches.yaml" in error
 
 
-def test_a_template_cannot_be_both_overridden_and_patched(inputs: tuple[Path, Path], tmp_path: Path) -> None:
-    spec, codegen = inputs
-    (codegen / "templates" / "client.py.jinja").write_text("{# a whole-file override #}\n")
-    result = run(REGENERATE, "--spec", spec, "--codegen", codegen, "--output", tmp_path / "out")
-    assert result.returncode != 0
-    assert "both overridden" in result.stderr
+def test_a_template_cannot_be_both_overridden_and_patched(inputs: Inputs, tmp_path: Path) -> None:
+    (inputs.codegen / "templates" / "client.py.jinja").write_text("{# a whole-file override #}\n")
+    assert "both overridden" in inputs.refused(tmp_path / "out")
 
 
 # --- freshness: the record of inputs ---------------------------------------------------------------------------------
 
 
-def test_check_passes_when_the_output_was_made_from_these_inputs(fresh: Path, inputs: tuple[Path, Path]) -> None:
-    spec, codegen = inputs
+def test_check_passes_when_the_output_was_made_from_these_inputs(fresh: Path, inputs: Inputs) -> None:
     assert run(REGENERATE, "--check", "--output", fresh).returncode == 0
-    assert run(REGENERATE, "--check", "--spec", spec, "--codegen", codegen, "--output", fresh).returncode == 0
+    assert inputs.regenerate("--check", "--output", fresh).returncode == 0
 
 
 @pytest.mark.parametrize(
@@ -161,11 +169,10 @@ def test_check_passes_when_the_output_was_made_from_these_inputs(fresh: Path, in
     ids=["overlay-edited", "spec-edited", "overlay-added"],
 )  # fmt: skip
 def test_check_fails_at_once_naming_the_change_and_make_regenerate(
-    fresh: Path, inputs: tuple[Path, Path], change: Callable[[Path, Path], object], named: str
+    fresh: Path, inputs: Inputs, change: Callable[[Path, Path], object], named: str
 ) -> None:
-    spec, codegen = inputs
-    change(spec, codegen)
-    result = run(REGENERATE, "--check", "--spec", spec, "--codegen", codegen, "--output", fresh)
+    change(inputs.spec, inputs.codegen)
+    result = inputs.regenerate("--check", "--output", fresh)
     assert result.returncode == 1
     assert named in result.stderr
     assert "run `make regenerate`" in result.stderr
@@ -185,33 +192,30 @@ def _files(root: Path) -> dict[str, tuple[bytes, float]]:
 
 
 @pytest.fixture
-def stale_copy(fresh: Path, inputs: tuple[Path, Path], tmp_path: Path) -> Path:
+def stale_copy(fresh: Path, inputs: Inputs, tmp_path: Path) -> Path:
     """A copy of the fresh output with old mtimes and a stray file, made stale by an edit to the overlay copy."""
-    _, codegen = inputs
     output = tmp_path / "generated"
     shutil.copytree(fresh, output)
     (output / "people_events_client" / "stray.py").write_text("")
     for path in output.rglob("*"):
         os.utime(path, (OLD_MTIME, OLD_MTIME))
-    source = codegen / "overlay" / "_retry.py"
+    source = inputs.codegen / "overlay" / "_retry.py"
     source.write_text(source.read_text() + "\n# a comment added\n")
     return output
 
 
-def test_if_stale_in_ci_fails_instead_of_regenerating(inputs: tuple[Path, Path], stale_copy: Path) -> None:
-    spec, codegen = inputs
+def test_if_stale_in_ci_fails_instead_of_regenerating(inputs: Inputs, stale_copy: Path) -> None:
     before = _files(stale_copy)
-    result = run(REGENERATE, "--if-stale", "--spec", spec, "--codegen", codegen, "--output", stale_copy, ci=True)
+    result = inputs.regenerate("--if-stale", "--output", stale_copy, ci=True)
     assert result.returncode == 1
     assert "codegen/overlay/_retry.py changed" in result.stderr
     assert "run `make regenerate`" in result.stderr
     assert _files(stale_copy) == before
 
 
-def test_if_stale_regenerates_writing_only_the_files_that_change(inputs: tuple[Path, Path], stale_copy: Path) -> None:
-    spec, codegen = inputs
+def test_if_stale_regenerates_writing_only_the_files_that_change(inputs: Inputs, stale_copy: Path) -> None:
     before = _files(stale_copy)
-    result = run(REGENERATE, "--if-stale", "--spec", spec, "--codegen", codegen, "--output", stale_copy)
+    result = inputs.regenerate("--if-stale", "--output", stale_copy)
     assert result.returncode == 0, result.stderr
     after = _files(stale_copy)
     changed = {name for name in before.keys() | after.keys() if before.get(name) != after.get(name)}
@@ -219,7 +223,7 @@ def test_if_stale_regenerates_writing_only_the_files_that_change(inputs: tuple[P
     assert "people_events_client/stray.py" not in after
     assert after["people_events_client/_retry.py"][0].endswith(b"# a comment added\n")
     assert after["pyproject.toml"][1] == OLD_MTIME  # untouched, so `make setup` reinstalls nothing
-    assert run(REGENERATE, "--check", "--spec", spec, "--codegen", codegen, "--output", stale_copy).returncode == 0
+    assert inputs.regenerate("--check", "--output", stale_copy).returncode == 0
 
 
 def test_if_stale_leaves_a_fresh_output_alone(fresh: Path, tmp_path: Path) -> None:
