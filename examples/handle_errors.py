@@ -94,29 +94,31 @@ CASES: list[tuple[Callable[[], None], type[Exception]]] = [
 
 
 def main() -> int:
-    wrong = 0
+    mismatches = 0
     for case, expected in CASES:
+        outcome: type[Exception] | None = None
         try:
             case()
         except BadRequest as error:  # 400: what was wrong, keyed by the path of the offending input
+            outcome = type(error)
             print(f"{case.__name__}: BadRequest {error.status} {error.message_id}: {error.validation_errors}")
-            wrong += expected is not BadRequest
         except RateLimited as error:  # 429 after every retry; retry_after is None when the server sent none
+            outcome = type(error)
             print(f"{case.__name__}: RateLimited {error.status}, retry after {error.retry_after} s")
-            wrong += expected is not RateLimited
         except TransportError as error:  # no response at all: connection failure, timeout, deadline
+            outcome = type(error)
             print(f"{case.__name__}: TransportError: {error}")
-            wrong += expected is not TransportError
         except PeopleEventsError as error:  # Unauthorized, Forbidden, NotFound, ServerError, other statuses
+            outcome = type(error)
             print(f"{case.__name__}: {type(error).__name__} {error.status} {error.message_id}: {error.text}")
-            wrong += type(error) is not expected
         except ValueError as error:  # invalid ids, eventId or properties: nothing was sent
+            outcome = type(error)
             print(f"{case.__name__}: ValueError: {error}")
-            wrong += expected is not ValueError
-        else:
-            print(f"{case.__name__}: no error, expected {expected.__name__}")
-            wrong += 1
-    return 1 if wrong else 0
+        if outcome is not expected:
+            got = outcome.__name__ if outcome else "no error"
+            print(f"{case.__name__}: expected {expected.__name__}, got {got}", file=sys.stderr)
+            mismatches += 1
+    return 1 if mismatches else 0
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ PACKAGE = "people_events_client"
 DEFAULT_OUTPUT = ROOT / "generated"
 RECORD = ".codegen-inputs.json"
 CACHE_NAMES = {".ruff_cache", "__pycache__", ".mypy_cache", ".pytest_cache"}
+BUILD_FOLDERS = {"build", "dist"}
 # Regeneration's own code is an input too: a change to it can change the output.
 SCRIPTS = (Path(__file__).resolve(), ROOT / "scripts" / "versioning.py")
 TOOLS = ("openapi-python-client", "ruff")
@@ -78,7 +79,10 @@ def display(path: Path) -> str:
 
 
 def is_tool_output(relative: Path | PurePosixPath) -> bool:
-    """Caches and build metadata that tools leave in generated/ (mypy, pytest, pip -e) are not output."""
+    """Caches, build folders and metadata that tools leave in generated/ (mypy, pytest, pip, build) are not output:
+    never compared, never removed."""
+    if relative.parts and relative.parts[0] in BUILD_FOLDERS:
+        return True
     return any(part in CACHE_NAMES or part.endswith(".egg-info") for part in relative.parts)
 
 
