@@ -4,8 +4,10 @@
 - ``net``: `free_port`.
 - ``spec``: openapi.yaml loaded once, the Send Event operation, `assert_conforms` for a response.
 - ``windows``: `max_per_rolling_second` for acceptance-time checks.
+- ``versions``: the version both packages must carry (scripts/versioning.py, loaded by path).
 - ``respx_router``: the ``api`` fixture, a respx router on `BASE_URL` (a pytest plugin).
 - ``redis_server``: throwaway Debian redis-server fixtures (a pytest plugin).
+- ``freshness``: stops a run at once when generated/ is stale, naming `make regenerate` (a pytest plugin).
 
 No test module imports another test module; helpers that two modules need move here.
 """
