@@ -1,0 +1,209 @@
+# copied from codegen/overlay/_sending.py by `make regenerate`; edit there, never here.
+"""The send loop: pace, attempt, decide, wait; then classify the last outcome into the event or a typed error.
+
+One loop holds pacing, retries and the deadline. httpx runs the user's event hooks on every attempt, before the
+outcome is classified (as ``raise_for_status`` would), so response hooks see 4xx and 5xx responses too. An
+exception from user code (a hook, a transport of the caller's) propagates unchanged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+
+from ._constants import LOGGER_NAME
+from ._pacing import Pacer
+from ._retry import RetryPolicy, jitter, may_have_stored, retry_delay, should_retry
+from ._retry_after import parse_retry_after
+from .api.events import send_custom_event
+from .client import AuthenticatedClient
+from .exceptions import DeadlineExceeded, PeopleEventsError, TransportError, UnexpectedResponse, error_from_response
+from .models import EventResponse
+
+logger = logging.getLogger(LOGGER_NAME)
+
+Outcome = httpx.Response | httpx.TransportError
+
+_PARSE_ERRORS = (ValueError, KeyError, TypeError, AttributeError, RecursionError)
+"""What the generated parser raises on a body that is not the documented model."""
+_MIN_ATTEMPT_TIMEOUT = 0.001
+
+
+def _blank(response: httpx.Response) -> httpx.Response:
+    """The same status and headers with an empty body, for a body that cannot be decoded."""
+    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"]
+    return httpx.Response(response.status_code, headers=headers, content=b"", request=response.request)
+
+
+def read_or_blank(response: httpx.Response) -> httpx.Response:
+    """The response with its body read; one whose body cannot be decoded (e.g. a proxy page labelled gzip)
+    becomes the same status and headers with an empty body, so that it is classified by its status."""
+    try:
+        response.read()
+    except httpx.DecodingError:
+        response.close()
+        return _blank(response)
+    return response
+
+
+async def aread_or_blank(response: httpx.Response) -> httpx.Response:
+    """The asyncio twin of ``read_or_blank``."""
+    try:
+        await response.aread()
+    except httpx.DecodingError:
+        await response.aclose()
+        return _blank(response)
+    return response
+
+
+def _describe(outcome: Outcome) -> str:
+    return str(outcome.status_code) if isinstance(outcome, httpx.Response) else type(outcome).__name__
+
+
+class SendState:
+    """The bookkeeping of one send: attempts, the deadline, what may have been stored, and the final verdict."""
+
+    def __init__(self, policy: RetryPolicy, clock: Callable[[], float], event_id: str, timeout: httpx.Timeout) -> None:
+        self.policy = policy
+        self.clock = clock
+        self.event_id = event_id
+        self.deadline_at = None if policy.deadline is None else clock() + policy.deadline
+        # The configured timeouts (all finite: the facade checks them), capped per attempt only with a deadline.
+        self._timeouts: dict[str, float] = {}
+        if self.deadline_at is not None:
+            self._timeouts = {name: value for name, value in timeout.as_dict().items() if value is not None}
+        self.attempt = 0
+        self.may_be_stored = False
+
+    def remaining(self) -> float | None:
+        return None if self.deadline_at is None else self.deadline_at - self.clock()
+
+    def deadline_exceeded(self, during: str) -> DeadlineExceeded:
+        return DeadlineExceeded(
+            f"the deadline of {self.policy.deadline}s passed {during} (after {self.attempt} attempt(s))",
+            event_id=self.event_id,
+            may_be_stored=self.may_be_stored,
+        )
+
+    def start_attempt(self, request: httpx.Request) -> None:
+        """Count the attempt, and cap its timeouts at the time left, so that the deadline bounds it too."""
+        remaining = self.remaining()
+        if remaining is not None:
+            if remaining <= 0:
+                raise self.deadline_exceeded("before an attempt could start")
+            request.extensions["timeout"] = {
+                name: max(_MIN_ATTEMPT_TIMEOUT, min(value, remaining)) for name, value in self._timeouts.items()
+            }
+        self.attempt += 1
+
+    def next_wait(self, outcome: Outcome) -> float | None:
+        """Seconds to wait before the next attempt, or None to stop here with ``outcome``."""
+        self.may_be_stored = self.may_be_stored or may_have_stored(outcome)
+        if logger.isEnabledFor(logging.DEBUG):  # every send passes here: skip formatting when DEBUG is off
+            logger.debug("attempt %d/%d -> %s", self.attempt, self.policy.max_retries + 1, _describe(outcome))
+        if not should_retry(outcome) or self.attempt > self.policy.max_retries:
+            return None
+        retry_after = None
+        if isinstance(outcome, httpx.Response):
+            retry_after = parse_retry_after(outcome.headers.get("retry-after"))
+        wait = retry_delay(self.policy, self.attempt, retry_after, jitter())
+        if self.deadline_at is not None and self.clock() + wait >= self.deadline_at:
+            logger.debug("giving up: the next wait of %.3fs would pass the deadline", wait)
+            return None
+        return wait
+
+    def finish(self, outcome: Outcome, client: AuthenticatedClient) -> EventResponse:
+        """The recorded event, or the typed error for the last outcome."""
+        if isinstance(outcome, httpx.TransportError):
+            remaining = self.remaining()
+            if remaining is not None and remaining <= 0:
+                raise self.deadline_exceeded("during the last attempt") from outcome
+            kind = "timed out" if isinstance(outcome, httpx.TimeoutException) else "failed"
+            raise TransportError(
+                f"request {kind}: {type(outcome).__name__} (after {self.attempt} attempt(s))",
+                event_id=self.event_id,
+                may_be_stored=self.may_be_stored,
+            ) from outcome
+        parsed: object
+        try:
+            parsed = send_custom_event._parse_response(client=client, response=outcome)
+        except _PARSE_ERRORS as err:
+            parsed = err
+        if outcome.status_code != 201:
+            raise error_from_response(
+                outcome,
+                parsed=None if isinstance(parsed, Exception) else parsed,
+                event_id=self.event_id,
+                may_be_stored=self.may_be_stored,
+                max_retry_after=self.policy.max_retry_after,
+            )
+        if isinstance(parsed, EventResponse) and parsed.event_id == self.event_id:
+            return parsed
+        raise self._unexpected_201(outcome, parsed)
+
+    def _unexpected_201(self, response: httpx.Response, parsed: object) -> PeopleEventsError:
+        if isinstance(parsed, EventResponse) and isinstance(parsed.event_id, str):
+            what = f"for another event (eventId {parsed.event_id!r}; this send's is {self.event_id!r})"
+        else:
+            what = "whose body is not an event"
+        error = UnexpectedResponse(
+            f"HTTP 201 {what}", status=201, event_id=self.event_id, may_be_stored=True, response=response
+        )
+        if isinstance(parsed, BaseException):
+            error.__cause__ = parsed
+        return error
+
+
+def run(
+    http: httpx.Client,
+    request: httpx.Request,
+    state: SendState,
+    pacer: Pacer | None,
+    sleep: Callable[[float], Any] = time.sleep,
+) -> Outcome:
+    """Attempt until an outcome is final; return it (a response, or the transport error of the last attempt)."""
+    while True:
+        if pacer is not None and not pacer.acquire(state.deadline_at, state.clock):
+            raise state.deadline_exceeded("waiting for the rate limit")
+        state.start_attempt(request)
+        outcome: Outcome
+        try:
+            outcome = read_or_blank(http.send(request, stream=True))
+        except httpx.TransportError as err:
+            outcome = err
+        wait = state.next_wait(outcome)
+        if wait is None:
+            return outcome
+        if isinstance(outcome, httpx.Response):
+            outcome.close()
+        sleep(wait)
+
+
+async def run_async(
+    http: httpx.AsyncClient,
+    request: httpx.Request,
+    state: SendState,
+    pacer: Pacer | None,
+    sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+) -> Outcome:
+    """The asyncio twin of ``run``."""
+    while True:
+        if pacer is not None and not await pacer.acquire_async(state.deadline_at, state.clock):
+            raise state.deadline_exceeded("waiting for the rate limit")
+        state.start_attempt(request)
+        outcome: Outcome
+        try:
+            outcome = await aread_or_blank(await http.send(request, stream=True))
+        except httpx.TransportError as err:
+            outcome = err
+        wait = state.next_wait(outcome)
+        if wait is None:
+            return outcome
+        if isinstance(outcome, httpx.Response):
+            await outcome.aclose()
+        await sleep(wait)
