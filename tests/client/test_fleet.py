@@ -1,0 +1,131 @@
+"""Fleet-wide pacing through Redis (``redis_limiter``): processes share one budget by the server's acceptance times;
+when Redis fails or hangs, pacing falls back at once, warns once, and comes back after the cooldown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+import redis
+
+from people_events_client import AsyncPeopleEvents, PeopleEvents, _fleet, redis_limiter
+from people_events_mock.pytest_plugin import MockServer
+from tests.support.mock_admin import stored_events
+from tests.support.redis_server import RedisServer
+from tests.support.senders import send_from_processes
+from tests.support.servers import silent_server
+from tests.support.windows import max_per_rolling_second
+
+pytestmark = pytest.mark.redis
+KEY = "mock-api-key"
+
+
+@pytest.mark.slow
+def test_three_processes_share_one_budget(people_events_mock: MockServer, redis_server: RedisServer) -> None:
+    """By server acceptance times the combined rate stays within 250/s, and the shared budget keeps the server
+    from having to refuse (almost) anything: with per-process budgets it would refuse hundreds."""
+    rejected = send_from_processes(
+        people_events_mock.base_url, processes=3, threads=5, per_thread=30, redis_url=redis_server.url
+    )
+    print(f"server 429s (retried): {rejected}")
+    assert rejected <= 15
+    events = stored_events(people_events_mock.base_url, account="A")
+    assert len(events) == 450
+    assert max_per_rolling_second([e["acceptedAt"] for e in events]) <= 250
+
+
+@pytest.mark.slow
+def test_without_the_shared_budget_the_server_refuses_the_excess(
+    people_events_mock_factory: Callable[..., MockServer], redis_server: RedisServer
+) -> None:
+    """At a limit the server can easily outrun (50/s), per-process budgets overrun it 3x; the Redis one does not."""
+    shared = people_events_mock_factory(rate_limit=50)
+    rejected_shared = send_from_processes(
+        shared.base_url, processes=3, threads=5, per_thread=10, rate=50, redis_url=redis_server.url
+    )
+    alone = people_events_mock_factory(rate_limit=50)
+    rejected_alone = send_from_processes(alone.base_url, processes=3, threads=5, per_thread=10, rate=50)
+    print(f"server 429s: shared budget {rejected_shared}, per-process budgets {rejected_alone}")
+    assert rejected_shared <= 5
+    assert rejected_alone >= 12
+
+
+def test_an_outage_falls_back_warns_once_and_redis_is_used_again_after_the_cooldown(
+    people_events_mock: MockServer,
+    caplog: pytest.LogCaptureFixture,
+    own_redis_server: RedisServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_fleet, "FLEET_COOLDOWN", 0.5)
+    server = own_redis_server
+    inspect = redis.Redis.from_url(server.url)
+    people = PeopleEvents(people_events_mock.base_url, KEY, limiter=redis_limiter(server.url, rate_limit=250))
+    people.send("1001", "addToCart", identifier_type="ID")
+    assert inspect.keys("people_events:pacing:*"), "the budget lives in Redis while it is up"
+    server.stop()
+    with caplog.at_level(logging.INFO, logger="people_events_client"):
+        for _ in range(3):
+            people.send("1001", "addToCart", identifier_type="ID")
+        server.start()
+        assert not inspect.keys("people_events:pacing:*")
+        time.sleep(0.6)
+        people.send("1001", "addToCart", identifier_type="ID")
+    messages = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "people_events_client"]
+    assert [level for level, _ in messages] == ["WARNING", "INFO"]
+    assert "ConnectionError" in messages[0][1]
+    assert inspect.keys("people_events:pacing:*"), "after the cooldown the budget is in Redis again"
+    assert len(stored_events(people_events_mock.base_url, account="A")) == 5
+
+
+def test_a_deadline_bounds_a_redis_call_shorter_than_the_limiters_timeout(
+    people_events_mock: MockServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With a 5 s Redis timeout and a 0.4 s deadline, a hung Redis gets half the deadline, not 5 s: the send still
+    completes through the in-process fallback, and the circuit opens for the senders after it."""
+    with silent_server() as (host, port), caplog.at_level(logging.WARNING, logger="people_events_client"):
+        limiter = redis_limiter(f"redis://{host}:{port}/0", rate_limit=250, timeout=5.0)
+        people = PeopleEvents(people_events_mock.base_url, KEY, limiter=limiter, deadline=0.4)
+        started = time.monotonic()
+        people.send("1001", "addToCart", identifier_type="ID", event_id="bounded")
+        assert time.monotonic() - started < 0.4
+    assert not limiter.usable()
+    assert len(caplog.records) == 1
+    assert stored_events(people_events_mock.base_url, account="A", eventId="bounded")
+
+
+def test_a_nearly_spent_deadline_falls_back_without_opening_the_circuit() -> None:
+    with silent_server() as (host, port):
+        limiter = redis_limiter(f"redis://{host}:{port}/0", rate_limit=250, timeout=5.0)
+        with pytest.raises(_fleet.FleetUnavailable):
+            limiter.take("k", remaining=0.04)
+    assert limiter.usable()
+
+
+def test_async_fleet_waits_hold_no_thread_and_cancelled_waits_take_no_permit(
+    people_events_mock: MockServer, redis_server: RedisServer
+) -> None:
+    inspect = redis.Redis.from_url(redis_server.url)
+    threads = threading.active_count()
+
+    async def scenario() -> int:
+        people = AsyncPeopleEvents(
+            people_events_mock.base_url, KEY, rate_limit_key="cancel-fleet",
+            limiter=redis_limiter(redis_server.url, rate_limit=1),
+        )  # fmt: skip
+        await people.send("1001", "addToCart", identifier_type="ID")
+        waiting = [asyncio.create_task(people.send("1001", "addToCart", identifier_type="ID")) for _ in range(30)]
+        await asyncio.sleep(0.3)
+        busy = threading.active_count()
+        for task in waiting:
+            task.cancel()
+        await asyncio.gather(*waiting, return_exceptions=True)
+        return busy
+
+    busy = asyncio.run(scenario())
+    assert busy <= threads + 1  # at most the one background loop for Redis calls
+    assert inspect.zcard("people_events:pacing:cancel-fleet") == 1
+    assert len(stored_events(people_events_mock.base_url, account="A")) == 1
