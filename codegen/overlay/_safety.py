@@ -16,6 +16,8 @@ from ._constants import DEFINITION_ID_MAX_LENGTH, EVENT_ID_PATTERN, PERSON_ID_MA
 from .models import IdentifierType
 
 _EVENT_ID = re.compile(EVENT_ID_PATTERN)
+_IDENTIFIER_TYPES = frozenset(member.value for member in IdentifierType)
+_JSON_SCALARS = (str, int, float, bool, type(None))
 
 
 def check_path_id(name: str, value: object, max_length: int) -> str:
@@ -50,7 +52,7 @@ def check_event_id(event_id: object) -> str:
 def check_identifier_type(identifier_type: object) -> IdentifierType:
     if isinstance(identifier_type, IdentifierType):
         return identifier_type
-    if isinstance(identifier_type, str) and identifier_type in IdentifierType.__members__.values():
+    if isinstance(identifier_type, str) and identifier_type in _IDENTIFIER_TYPES:
         return IdentifierType(identifier_type)
     known = ", ".join(member.value for member in IdentifierType)
     raise ValueError(f"identifier_type {identifier_type!r} is not one of {known}")
@@ -65,6 +67,8 @@ def check_flag(name: str, value: object) -> bool:
 def _check_keys(value: object) -> None:
     """TypeError unless every object key is a string: ``{1: "a", "1": "b"}`` would encode as one JSON object with
     a repeated key."""
+    if type(value) in _JSON_SCALARS:  # the common case, without the cost of an ABC check
+        return
     if isinstance(value, Mapping):
         for key, item in value.items():
             if not isinstance(key, str):
@@ -76,20 +80,30 @@ def _check_keys(value: object) -> None:
 
 
 def check_properties(properties: object) -> dict[str, Any]:
-    """``properties`` as a dict, or ValueError unless it is a mapping that encodes as strict JSON in UTF-8 (string
-    keys, no NaN or Infinity, no lone surrogate, only JSON types), so that a bad value fails before any I/O."""
+    """``properties`` as a dict with string keys at every level, or ValueError. (``encode_body`` refuses what strict
+    JSON cannot carry.)"""
     if not isinstance(properties, Mapping):
         raise ValueError(f"properties must be a mapping, not {type(properties).__name__}")
     try:
         _check_keys(properties)
-        json.dumps(dict(properties), allow_nan=False, ensure_ascii=False).encode("utf-8")
+    except RecursionError:
+        raise ValueError("properties are not valid JSON: nested too deeply") from None
+    except TypeError as err:
+        raise ValueError(f"properties are not valid JSON: {err}") from None
+    return dict(properties)
+
+
+def encode_body(body: object) -> bytes:
+    """The request body as strict JSON in UTF-8, or ValueError (NaN or Infinity, a lone surrogate, a value of no
+    JSON type, nesting too deep): one encoding both checks the body and produces the bytes sent."""
+    try:
+        return json.dumps(body, allow_nan=False, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     except RecursionError:
         raise ValueError("properties are not valid JSON: nested too deeply") from None
     except UnicodeEncodeError:
         raise ValueError("properties are not valid JSON: a lone surrogate") from None
     except (TypeError, ValueError) as err:
         raise ValueError(f"properties are not valid JSON: {err}") from None
-    return dict(properties)
 
 
 def check_credential(header_value: str) -> str:

@@ -36,6 +36,7 @@ from ._safety import (
     check_properties,
     check_seconds,
     check_timeout,
+    encode_body,
 )
 from ._sending import SendState, run, run_async
 from .api.events import send_custom_event
@@ -79,6 +80,7 @@ def _prepare(
     kwargs = send_custom_event._get_kwargs(
         person_id, definition_id, body=body, identifier_type=identifier, create_person=create
     )
+    kwargs["content"] = encode_body(kwargs.pop("json"))  # the generated Content-Type stays: application/json
     return _Prepared(event_id, kwargs)
 
 
