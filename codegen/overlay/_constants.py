@@ -19,7 +19,7 @@ PACING_BURST_DIVISOR: Final = 10
 PACING_MARGIN_MS: Final = 15
 """The client's one-second window is this much longer, so jitter in transit cannot overrun the server's window."""
 PACING_MIN_WAIT: Final = 0.001
-"""The shortest sleep while the budget is spent (pyrate-limiter reports waits in whole milliseconds)."""
+"""The shortest sleep while the budget is spent (the windows count whole milliseconds)."""
 
 FLEET_CALL_TIMEOUT: Final = 0.5
 """Default bound on one call to the shared limiter (Redis); a deadline shortens it further."""

@@ -29,36 +29,46 @@ from typing import Any, TypeVar
 
 from . import _fork
 from ._constants import FLEET_CALL_TIMEOUT, FLEET_COOLDOWN, FLEET_DEADLINE_SHARE, FLEET_MIN_CALL, LOGGER_NAME
-from ._rates import pacing_rates
+from ._rates import pacing_windows
 from ._safety import check_count, check_seconds
 
 logger = logging.getLogger(LOGGER_NAME)
 T = TypeVar("T")
 
-# A sliding-window log per key: ARGV = member, longest window (ms), then (window ms, limit) per rate.
-# Returns 0 after admitting the member, or the milliseconds until a slot frees (nothing is stored).
+# A sliding-window log per window (KEYS[i]): ARGV = member, then (window ms, limit) per window. Returns 0 after
+# admitting the member to every window, or the milliseconds until each window has a free slot (nothing is stored).
 _TAKE_SCRIPT = """
 redis.replicate_commands()
-local key = KEYS[1]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local longest = tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', key, '-inf', now - longest)
 local wait = 0
-for i = 3, #ARGV, 2 do
-  local window = tonumber(ARGV[i])
-  local limit = tonumber(ARGV[i + 1])
-  local since = '(' .. (now - window)
-  local count = redis.call('ZCOUNT', key, since, '+inf')
+for i, key in ipairs(KEYS) do
+  local window = tonumber(ARGV[2 * i])
+  local limit = tonumber(ARGV[2 * i + 1])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+  local count = redis.call('ZCARD', key)
   if count >= limit then
-    local oldest = redis.call('ZRANGEBYSCORE', key, since, '+inf', 'WITHSCORES', 'LIMIT', count - limit, 1)
+    local oldest = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCORES')
     local free_in = tonumber(oldest[2]) + window - now
     if free_in > wait then wait = free_in end
   end
 end
 if wait > 0 then return wait end
-redis.call('ZADD', key, now, ARGV[1])
-redis.call('PEXPIRE', key, longest)
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, now, ARGV[1])
+  redis.call('PEXPIRE', key, ARGV[2 * i])
+end
+return 0
+"""
+
+# Counts an admitted member from now in the windows given (its response has arrived); a trimmed one stays out.
+_RESTAMP_SCRIPT = """
+redis.replicate_commands()
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+for _, key in ipairs(KEYS) do
+  redis.call('ZADD', key, 'XX', now, ARGV[1])
+end
 return 0
 """
 
@@ -99,8 +109,8 @@ _fork.reset_in_child(_reset_in_child)
 
 class FleetLimiter:
     """A pacing budget kept in Redis: pass it as ``limiter=`` to every facade of the fleet. Build it with
-    ``redis_limiter``. The budget of a facade is ``{prefix}:{rate_limit_key}``, so raw credentials never reach
-    Redis."""
+    ``redis_limiter``. A facade's budget is the sorted sets ``{prefix}:{rate_limit_key}:<window>ms``, so raw
+    credentials never reach Redis."""
 
     def __init__(
         self, url: str, *, rate_limit: int, prefix: str, timeout: float, redis_options: dict[str, Any]
@@ -110,13 +120,13 @@ class FleetLimiter:
         self.timeout = timeout
         self._url = url
         self._redis_options = redis_options
-        rates = pacing_rates(rate_limit)
-        self._args = [max(rate.interval for rate in rates)] + [n for rate in rates for n in (rate.interval, rate.limit)]
+        self._windows = pacing_windows(rate_limit)
+        self._args = [n for window in self._windows for n in (window.interval_ms, window.limit)]
         self._state = threading.Lock()
         self._open_until = 0.0
         self._in_outage = False
         self._redis: Any = None  # redis.asyncio.Redis, used only on the background loop
-        self._script: Any = None
+        self._scripts: tuple[Any, Any] | None = None  # (take, restamp)
         _limiters.add(self)
 
     def __repr__(self) -> str:
@@ -125,7 +135,7 @@ class FleetLimiter:
     def _forget_connections(self) -> None:
         """In a forked child: the parent's sockets and a possibly held lock stay behind."""
         self._state = threading.Lock()
-        self._redis = self._script = None
+        self._redis = self._scripts = None
 
     def usable(self) -> bool:
         """False while the circuit is open after a failure."""
@@ -149,20 +159,44 @@ class FleetLimiter:
                 self._in_outage = False
             logger.info("pacing limiter (Redis) is back; in-process fallback pacing ends")
 
-    async def _call(self, key: str, member: str) -> float:
-        if self._script is None:
+    def _keys(self, key: str, *, from_response: bool = False) -> list[str]:
+        """The budget's sorted sets, one per window (all of them, or those counted from the response)."""
+        return [
+            f"{self.prefix}:{key}:{window.interval_ms}ms"
+            for window in self._windows
+            if window.from_response or not from_response
+        ]
+
+    def _connected(self) -> tuple[Any, Any]:
+        """The scripts on this process's connection (made on first use, on the background loop)."""
+        if self._scripts is None:
             import redis.asyncio
 
             self._redis = redis.asyncio.Redis.from_url(
                 self._url, socket_timeout=self.timeout, socket_connect_timeout=self.timeout, **self._redis_options
             )
-            self._script = self._redis.register_script(_TAKE_SCRIPT)
-        wait_ms = await self._script(keys=[f"{self.prefix}:{key}"], args=[member, *self._args])
+            self._scripts = (self._redis.register_script(_TAKE_SCRIPT), self._redis.register_script(_RESTAMP_SCRIPT))
+        return self._scripts
+
+    async def _call(self, key: str, member: str) -> float:
+        take, _ = self._connected()
+        wait_ms = await take(keys=self._keys(key), args=[member, *self._args])
         return int(wait_ms) / 1000
+
+    async def _restamp(self, key: str, member: str) -> None:
+        _, restamp = self._connected()
+        await restamp(keys=self._keys(key, from_response=True), args=[member])
 
     async def _give_back(self, key: str, member: str) -> None:
         if self._redis is not None:
-            await self._redis.zrem(f"{self.prefix}:{key}", member)
+            for sorted_set in self._keys(key):
+                await self._redis.zrem(sorted_set, member)
+
+    def restamp(self, key: str, member: str) -> None:
+        """Count the member's permit from now (its response arrived); in the background, without waiting."""
+        if self.usable():
+            future = _background.submit(self._restamp(key, member))
+            future.add_done_callback(_ignore_failure)  # a lost restamp only makes this permit count a bit early
 
     def _bound(self, remaining: float | None) -> tuple[float, bool]:
         """The call's timeout (the limiter's own, or a share of the send's remaining deadline), and whether running
@@ -170,11 +204,12 @@ class FleetLimiter:
         timeout = self.timeout if remaining is None else min(self.timeout, max(0.0, remaining) * FLEET_DEADLINE_SHARE)
         return timeout, timeout >= min(self.timeout, FLEET_MIN_CALL)
 
-    def take(self, key: str, remaining: float | None) -> float:
-        """0.0 when a permit was taken; else seconds until one may be free. FleetUnavailable on failure.
-        ``remaining`` is what is left of the send's deadline (None: no deadline)."""
+    def take(self, key: str, remaining: float | None) -> tuple[str | None, float]:
+        """(the permit's member, 0.0) when a permit was taken; else (None, seconds until one may be free).
+        FleetUnavailable on failure. ``remaining`` is what is left of the send's deadline (None: no deadline)."""
         timeout, conclusive = self._bound(remaining)
-        future = _background.submit(self._call(key, uuid.uuid4().hex))
+        member = uuid.uuid4().hex
+        future = _background.submit(self._call(key, member))
         try:
             wait = future.result(timeout=timeout)
         except concurrent.futures.TimeoutError as err:
@@ -186,9 +221,9 @@ class FleetLimiter:
             self._trip(err)
             raise FleetUnavailable(type(err).__name__) from err
         self._recovered()
-        return wait
+        return (member, 0.0) if wait == 0 else (None, wait)
 
-    async def take_async(self, key: str, remaining: float | None) -> float:
+    async def take_async(self, key: str, remaining: float | None) -> tuple[str | None, float]:
         """The asyncio twin of ``take``: awaits the background call, holding no thread."""
         timeout, conclusive = self._bound(remaining)
         member = uuid.uuid4().hex
@@ -209,7 +244,12 @@ class FleetLimiter:
             self._trip(err)
             raise FleetUnavailable(type(err).__name__) from err
         self._recovered()
-        return wait
+        return (member, 0.0) if wait == 0 else (None, wait)
+
+
+def _ignore_failure(future: concurrent.futures.Future[None]) -> None:
+    if not future.cancelled():
+        future.exception()  # retrieved, so that asyncio does not log it as never retrieved
 
 
 def redis_limiter(

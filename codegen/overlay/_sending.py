@@ -1,4 +1,5 @@
-"""The send loop: pace, attempt, decide, wait; then classify the last outcome into the event or a typed error.
+"""The send loop: pace, attempt, settle the permit, decide, wait; then classify the last outcome into the event or a
+typed error.
 
 One loop holds pacing, retries and the deadline. httpx runs the user's event hooks on every attempt, before the
 outcome is classified (as ``raise_for_status`` would), so response hooks see 4xx and 5xx responses too. An
@@ -167,14 +168,19 @@ def run(
 ) -> Outcome:
     """Attempt until an outcome is final; return it (a response, or the transport error of the last attempt)."""
     while True:
-        if pacer is not None and not pacer.acquire(state.deadline_at, state.clock):
-            raise state.deadline_exceeded("waiting for the rate limit")
+        permit = None
+        if pacer is not None:
+            permit = pacer.acquire(state.deadline_at, state.clock)
+            if permit is None:
+                raise state.deadline_exceeded("waiting for the rate limit")
         state.start_attempt(request)
         outcome: Outcome
         try:
             outcome = read_or_blank(http.send(request, stream=True))
         except httpx.TransportError as err:
             outcome = err
+        if pacer is not None and permit is not None:
+            pacer.settle(permit)
         wait = state.next_wait(outcome)
         if wait is None:
             return outcome
@@ -192,14 +198,19 @@ async def run_async(
 ) -> Outcome:
     """The asyncio twin of ``run``."""
     while True:
-        if pacer is not None and not await pacer.acquire_async(state.deadline_at, state.clock):
-            raise state.deadline_exceeded("waiting for the rate limit")
+        permit = None
+        if pacer is not None:
+            permit = await pacer.acquire_async(state.deadline_at, state.clock)
+            if permit is None:
+                raise state.deadline_exceeded("waiting for the rate limit")
         state.start_attempt(request)
         outcome: Outcome
         try:
             outcome = await aread_or_blank(await http.send(request, stream=True))
         except httpx.TransportError as err:
             outcome = err
+        if pacer is not None and permit is not None:
+            pacer.settle(permit)
         wait = state.next_wait(outcome)
         if wait is None:
             return outcome

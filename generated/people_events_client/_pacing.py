@@ -5,14 +5,18 @@ In a process, one budget per (rate_limit_key, rate) is shared by every facade, t
 processes and hosts it lives in Redis (``redis_limiter``); when Redis fails, pacing falls back to the in-process
 budget at once for every caller, and the 429 retries remain the backstop.
 
-The in-process budget is pyrate-limiter's sliding-window log (``InMemoryBucket``), asked for a verdict under a
-lock. Why not pyrate-limiter's ``Limiter`` around it: each ``Limiter`` starts a leak thread with an event loop of
-its own (one thread and three file descriptors per credential, never released); its blocking wait lets every
-waiter wake and race, and stamps a permit with the planned wake-up time rather than the real one; and its state
-does not survive a fork. Here instead:
+A permit is counted from when it is taken, and again from when its response arrives (``Pacer.settle``): the
+server counts a request when it arrives, which can be long after the permit (a cold connection, a busy event
+loop), and no later than its response. Counting it from the response keeps the client's windows at least as
+strict as the server's rolling second, so late arrivals cannot bunch up with the next second's.
 
-- the bucket is leaked inline as it grows, so pacing starts no threads;
-- waiters queue on a gate, and one at a time sleeps for exactly the wait the bucket reports;
+Why a sliding-window log of our own rather than pyrate-limiter (which the first release used): its buckets cannot
+move a permit's time; each ``Limiter`` starts a leak thread with an event loop of its own (a thread and three
+file descriptors per credential, never released); its blocking wait lets every waiter wake and race; and its
+state does not survive a fork. Here:
+
+- the log is trimmed as it is read, so pacing starts no threads;
+- waiters queue on a gate, and one at a time sleeps for exactly the wait the log reports;
 - budgets are counted by the facades that use them and released when the last one closes;
 - a forked child starts with an empty registry (``_fork``), so it never inherits a held gate.
 """
@@ -20,46 +24,67 @@ does not survive a fork. Here instead:
 from __future__ import annotations
 
 import asyncio
+import bisect
 import threading
 import time
 import weakref
 from collections.abc import Callable
 
-from pyrate_limiter import InMemoryBucket, RateItem
-from pyrate_limiter.abstracts.algorithm import Decision
+import attrs
 
 from . import _fork
 from ._constants import PACING_MIN_WAIT
 from ._fleet import FleetLimiter, FleetUnavailable
-from ._rates import pacing_rates
+from ._rates import pacing_windows
 
 Clock = Callable[[], float]
 
 
+def _now_ms() -> int:
+    return time.monotonic_ns() // 1_000_000
+
+
 class LocalBudget:
-    """One rate_limit_key's budget in this process, and the gates its waiters queue on."""
+    """One rate_limit_key's budget in this process (a sorted log of permit times per window, in ms), and the gates
+    its waiters queue on."""
 
     def __init__(self, rate_limit: int) -> None:
-        self._bucket = InMemoryBucket(pacing_rates(rate_limit))
+        self._windows = pacing_windows(rate_limit)
+        self._logs: list[list[int]] = [[] for _ in self._windows]
         self._lock = threading.Lock()
-        self._leak_above = 2 * rate_limit
         self.gate = threading.Lock()
         """Held by the one thread that is waiting for this budget."""
         self._async_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
         )
 
-    def take(self) -> float:
-        """0.0 when a permit was taken now; otherwise the seconds until one may be free (nothing is taken)."""
-        now_ms = time.monotonic_ns() // 1_000_000
+    def take(self) -> tuple[int | None, float]:
+        """(the permit's time, 0.0) when a permit was taken now; else (None, seconds until one may be free)."""
         with self._lock:
-            decision = self._bucket.put_decision(RateItem("permit", now_ms))
-            assert isinstance(decision, Decision)  # InMemoryBucket answers synchronously
-            if decision.allowed:
-                if len(self._bucket.items) > self._leak_above:
-                    self._bucket.leak(now_ms)
-                return 0.0
-        return max(PACING_MIN_WAIT, (decision.retry_after_ms or 0) / 1000)
+            now = _now_ms()
+            wait = 0
+            for window, log in zip(self._windows, self._logs, strict=True):
+                del log[: bisect.bisect_right(log, now - window.interval_ms)]
+                if len(log) >= window.limit:
+                    # The permit whose expiry brings the window below its limit.
+                    wait = max(wait, log[len(log) - window.limit] + window.interval_ms - now)
+            if wait:
+                return None, max(PACING_MIN_WAIT, wait / 1000)
+            for log in self._logs:
+                log.append(now)  # the latest time in each log: taken under the lock, on a monotonic clock
+            return now, 0.0
+
+    def restamp(self, taken_at: int) -> None:
+        """Count the permit taken at ``taken_at`` from now in the windows that mirror the server (its response has
+        just arrived)."""
+        with self._lock:
+            now = _now_ms()
+            for window, log in zip(self._windows, self._logs, strict=True):
+                if window.from_response:
+                    index = bisect.bisect_left(log, taken_at)
+                    if index < len(log) and log[index] == taken_at:
+                        del log[index]
+                    bisect.insort(log, now)
 
     def async_gate(self) -> asyncio.Lock:
         """The running event loop's gate (an asyncio.Lock belongs to one loop)."""
@@ -69,6 +94,14 @@ class LocalBudget:
             if gate is None:
                 gate = self._async_gates[loop] = asyncio.Lock()
             return gate
+
+
+@attrs.frozen
+class Permit:
+    """A permit to send one attempt: from the in-process budget (``taken_at``) or from the fleet's (``member``)."""
+
+    taken_at: int | None = None
+    member: str | None = None
 
 
 class _Registry:
@@ -140,61 +173,76 @@ class Pacer:
             self._released = True
             self._registry.release(self.key, self.rate_limit)
 
-    def _take(self, remaining: float | None) -> float:
+    def settle(self, permit: Permit) -> None:
+        """The attempt's response (or failure) has arrived: count its permit from now."""
+        if permit.member is not None and self._fleet is not None:
+            self._fleet.restamp(self.key, permit.member)
+        elif permit.taken_at is not None:
+            self._local.restamp(permit.taken_at)
+
+    def _local_take(self) -> tuple[Permit | None, float]:
+        taken_at, wait = self._local.take()
+        return (None if taken_at is None else Permit(taken_at=taken_at)), wait
+
+    def _take(self, remaining: float | None) -> tuple[Permit | None, float]:
         if self._fleet is not None and self._fleet.usable():
             try:
-                return self._fleet.take(self.key, remaining)
+                member, wait = self._fleet.take(self.key, remaining)
             except FleetUnavailable:
                 pass  # paced in-process below; the fleet limiter has warned
-        return self._local.take()
+            else:
+                return (None if member is None else Permit(member=member)), wait
+        return self._local_take()
 
-    async def _take_async(self, remaining: float | None) -> float:
+    async def _take_async(self, remaining: float | None) -> tuple[Permit | None, float]:
         if self._fleet is not None and self._fleet.usable():
             try:
-                return await self._fleet.take_async(self.key, remaining)
+                member, wait = await self._fleet.take_async(self.key, remaining)
             except FleetUnavailable:
                 pass
-        return self._local.take()
+            else:
+                return (None if member is None else Permit(member=member)), wait
+        return self._local_take()
 
-    def acquire(self, deadline_at: float | None, clock: Clock) -> bool:
-        """Wait for a permit; False as soon as none can come before the deadline."""
+    def acquire(self, deadline_at: float | None, clock: Clock) -> Permit | None:
+        """Wait for a permit; None as soon as none can come before the deadline."""
         remaining = _left(deadline_at, clock)
         if remaining is not None and remaining <= 0:
-            return False
+            return None
         if not self._local.gate.acquire(timeout=-1 if remaining is None else remaining):
-            return False
+            return None
         try:
             while True:
                 remaining = _left(deadline_at, clock)
-                wait = self._take(remaining)
-                if wait == 0:
-                    return True
+                permit, wait = self._take(remaining)
+                if permit is not None:
+                    return permit
                 if remaining is not None and wait >= remaining:
-                    return False
+                    return None
                 time.sleep(wait)
         finally:
             self._local.gate.release()
 
-    async def acquire_async(self, deadline_at: float | None, clock: Clock) -> bool:
+    async def acquire_async(self, deadline_at: float | None, clock: Clock) -> Permit | None:
         """The asyncio twin of ``acquire``: tasks queue on the loop's gate and sleep with ``asyncio.sleep``, so no
         thread is held and a cancelled wait takes nothing."""
         remaining = _left(deadline_at, clock)
         if remaining is not None and remaining <= 0:
-            return False
+            return None
         gate = self._local.async_gate()
         try:
             async with asyncio.timeout(remaining):
                 await gate.acquire()
         except TimeoutError:
-            return False
+            return None
         try:
             while True:
                 remaining = _left(deadline_at, clock)
-                wait = await self._take_async(remaining)
-                if wait == 0:
-                    return True
+                permit, wait = await self._take_async(remaining)
+                if permit is not None:
+                    return permit
                 if remaining is not None and wait >= remaining:
-                    return False
+                    return None
                 await asyncio.sleep(wait)
         finally:
             gate.release()

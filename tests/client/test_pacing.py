@@ -11,11 +11,9 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from pyrate_limiter import Rate
-
 from people_events_client import AsyncPeopleEvents, DeadlineExceeded, PeopleEvents
 from people_events_client._pacing import LocalBudget, budgets_in_use
-from people_events_client._rates import pacing_rates
+from people_events_client._rates import Window, pacing_windows
 from tests.support.respx_router import API_KEY, BASE_URL
 
 
@@ -31,25 +29,45 @@ def local(rate_limit: int | None = 250, **options: object) -> dict[str, object]:
 
 
 @pytest.mark.parametrize(
-    ("rate_limit", "rates"),
+    ("rate_limit", "windows"),
     [
-        (250, [Rate(25, 100), Rate(250, 1015)]),
-        (50, [Rate(5, 100), Rate(50, 1015)]),
-        (15, [Rate(2, 100), Rate(15, 1015)]),
-        (1, [Rate(1, 1015)]),
+        (250, [Window(25, 100), Window(250, 1015, from_response=True)]),
+        (50, [Window(5, 100), Window(50, 1015, from_response=True)]),
+        (15, [Window(2, 100), Window(15, 1015, from_response=True)]),
+        (1, [Window(1, 1015, from_response=True)]),
     ],
     ids=["250", "50", "15", "1"],
 )
-def test_pacing_windows(rate_limit: int, rates: list[Rate]) -> None:
-    assert [(r.limit, r.interval) for r in pacing_rates(rate_limit)] == [(r.limit, r.interval) for r in rates]
+def test_pacing_windows(rate_limit: int, windows: list[Window]) -> None:
+    assert pacing_windows(rate_limit) == windows
 
 
 def test_a_budget_grants_a_permit_then_reports_the_wait_without_taking_one() -> None:
     budget = LocalBudget(1)
-    assert budget.take() == 0.0
-    first_wait = budget.take()
-    assert 0.5 < first_wait <= 1.02
-    assert budget.take() <= first_wait  # asking again took nothing: the wait only shrinks
+    taken_at, wait = budget.take()
+    assert taken_at is not None
+    assert wait == 0.0
+    refused, first_wait = budget.take()
+    assert refused is None
+    assert 0.5 < first_wait <= 1.015
+    assert budget.take()[1] <= first_wait  # asking again took nothing: the wait only shrinks
+
+
+def test_a_restamped_permit_counts_from_its_response() -> None:
+    """A permit whose response came 0.3 s after it was taken holds its slot until 1.015 s after the response."""
+    budget = LocalBudget(1)
+    taken_at, _ = budget.take()
+    assert taken_at is not None
+    time.sleep(0.3)
+    budget.restamp(taken_at)
+    _, wait = budget.take()
+    assert 0.9 < wait <= 1.015
+
+
+def test_a_burst_window_limits_a_tenth_of_a_second() -> None:
+    budget = LocalBudget(50)  # 5 per 100 ms
+    granted = [budget.take()[0] is not None for _ in range(6)]
+    assert granted == [True] * 5 + [False]
 
 
 def test_facades_with_one_key_share_one_budget_released_by_the_last_close() -> None:
