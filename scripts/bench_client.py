@@ -96,8 +96,12 @@ def overhead(n: int) -> None:
 
     raw_cost, bare_cost, facade_cost, paced_cost = fastest_of_rounds([raw_send, bare_send, facade_send, paced_send], n)
     base = raw_cost
-    rows = [("raw httpx.Client.post + json", raw_cost), ("bare generated client", bare_cost),
-            ("PeopleEvents facade (pacing off)", facade_cost), ("PeopleEvents facade (pacing on)", paced_cost)]  # fmt: skip
+    rows = [
+        ("raw httpx.Client.post + json", raw_cost),
+        ("bare generated client", bare_cost),
+        ("PeopleEvents facade (pacing off)", facade_cost),
+        ("PeopleEvents facade (pacing on)", paced_cost),
+    ]
     print(f"\nClient overhead: CPU time per send ({n} sends per path in 5 interleaved rounds, fastest round)")
     print(f"| {'path':<34} | {'µs/send':>8} | {'× raw':>6} |\n|{'-' * 36}|{'-' * 10}|{'-' * 8}|")
     for name, seconds in rows:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+
 from people_events_client import AsyncPeopleEvents, DeadlineExceeded, PeopleEvents
 from people_events_client._pacing import LocalBudget, budgets_in_use
 from people_events_client._rates import Window, pacing_windows
