@@ -17,11 +17,10 @@ from typing import Any, ClassVar, Self
 import attrs
 import httpx
 
-from . import _fork
+from . import _fork, _logging  # noqa: F401  (_logging drops hpack's header-block debug lines from import on)
 from ._constants import DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES, DEFAULT_RATE_LIMIT, DEFAULT_READ_TIMEOUT
 from ._fleet import FleetLimiter
 from ._http_options import HttpOptions, is_async_transport, is_sync_transport, split_http_client_args
-from ._logging import drop_hpack_header_logs
 from ._pacing import Pacer
 from ._retry import RetryPolicy
 from ._safety import (
@@ -116,14 +115,24 @@ def _default_ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+class _Secret(str):
+    """A credential header value whose repr hides it: tracebacks that show locals print reprs."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'<credential>'"
+
+
 class _Base:
-    """Configuration shared by the sync and async facades; nothing here does I/O."""
+    """Configuration and lifecycle shared by the sync and async facades; nothing here does I/O."""
 
     # Class-level defaults, so that repr() and close() work on a facade whose __init__ raised.
     base_url: str | None = None
     rate_limit: int | None = None
     _closed = False
     _pacer: Pacer | None = None
+    _finalizer: weakref.finalize[Any, Any] | None = None
     _transport_class: ClassVar[Callable[..., Any]]
 
     def __init__(
@@ -144,8 +153,9 @@ class _Base:
         _clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """``_sleep`` and ``_clock`` are test seams: inject them to run retries without waiting."""
+        # Every option is checked, and the TLS context built, before the credential exists: a failure here never
+        # leaves it in a traceback's locals.
         url = check_base_url(base_url, allow_insecure_http=check_flag("allow_insecure_http", allow_insecure_http))
-        header = _auth_header(api_key, auth)
         self._timeout = check_timeout(timeout)
         self._policy = RetryPolicy(
             max_retries=check_count("max_retries", max_retries, minimum=0),
@@ -158,60 +168,100 @@ class _Base:
         if rate_limit_key is not None and (not isinstance(rate_limit_key, str) or not rate_limit_key):
             raise ValueError("rate_limit_key must be a non-empty string")
         self._options = self._checked_options(split_http_client_args(http_client_args or {}))
-        if self._options.http2:
-            drop_hpack_header_logs()
+        verify = self._options.verify
+        if verify is True and not self._options.has_cert:
+            verify = _default_ssl_context()
+        header = _Secret(_auth_header(api_key, auth))
         self._pacing: tuple[str, int, FleetLimiter | None] | None = None
         if rate_limit is not None or limiter is not None:
             # The budget is named by a digest of the credential, so a raw key never reaches Redis or a log.
             key = rate_limit_key or hashlib.sha256(header.encode()).hexdigest()
-            self._pacing = (key, rate_limit or (limiter.rate_limit if limiter else DEFAULT_RATE_LIMIT), limiter)
+            # With a fleet budget, in-process fallback pacing never goes above the fleet's rate.
+            rate = limiter.rate_limit if limiter else DEFAULT_RATE_LIMIT
+            self._pacing = (key, min(rate_limit or rate, rate) if limiter else rate_limit or rate, limiter)
         self._sleep = _sleep
         self._clock = _clock
         self.base_url = url
         self.rate_limit = rate_limit
-        self.client = self._new_client(url, header)
-        """The generated low-level client: same credentials, timeouts and transport options, but none of the
-        facade's pacing, retries or typed errors (its functions return the parsed model of a documented status)."""
-        self._start()
-
-    @classmethod
-    def _checked_options(cls, options: HttpOptions) -> HttpOptions:
-        return options
-
-    def _new_client(self, base_url: str, header: str) -> AuthenticatedClient:
-        verify = self._options.verify
-        if verify is True and "cert" not in self._options.client_options | self._options.transport_options:
-            verify = _default_ssl_context()
-        return AuthenticatedClient(
-            base_url=base_url,
+        self.client = AuthenticatedClient(
+            base_url=url,
             token=header,
             prefix="",
             timeout=self._timeout,
             verify_ssl=verify,
             httpx_args=self._options.httpx_args(self._transport_class),
         )
+        """The generated low-level client: same credentials, timeouts and transport options, but none of the
+        facade's pacing, retries or typed errors (its functions return the parsed model of a documented status)."""
+        self._born_in = _fork.generation()
+        self._start()
+        self._rebuild_pools()
+
+    @classmethod
+    def _checked_options(cls, options: HttpOptions) -> HttpOptions:
+        return options
 
     def _start(self) -> None:
-        """Per-process state: built at construction, and again on first use in a forked child."""
+        """Per-process state: built at construction, and again on first use in a forked child (where the parent's
+        pacer is only forgotten, and a lock another thread held at the fork is left behind)."""
         self._generation = _fork.generation()
-        self._pacer = None if self._pacing is None else Pacer(*self._pacing)
+        if self._finalizer is not None:
+            self._finalizer.detach()
         if self._pacer is not None:
-            weakref.finalize(self, self._pacer.release)  # a facade dropped without close() frees its budget too
+            self._pacer.release()
+        self._pacer = None if self._pacing is None else Pacer(*self._pacing)
+        # A facade dropped without close() frees its budget too.
+        self._finalizer = None if self._pacer is None else weakref.finalize(self, self._pacer.release)
+        self._state_lock = threading.Lock()
+        self._in_flight = 0
 
     def _in_this_process(self) -> bool:
         return self._generation == _fork.generation()
 
-    def _release(self) -> bool:
-        """Mark closed and free the pacing budget; False when it was closed already."""
-        if self._closed:
-            return False
-        self._closed = True
+    def _ensure_process(self) -> None:
+        if not self._in_this_process():
+            with _fork.rebuild_lock():
+                if not self._in_this_process():
+                    self._start()
+                    self._rebuild_pools()
+
+    def _rebuild_pools(self) -> None:
+        """Forget the parent's connection pools (never close them: their sockets are the parent's too)."""
+
+    def _begin(self, event_id: str) -> None:
+        """Admit one send, or raise ClientClosed; every admitted send ends with ``_end``."""
+        self._ensure_process()
+        with self._state_lock:
+            if self._closed:
+                raise ClientClosed(f"{type(self).__name__} was closed; nothing was sent", event_id=event_id)
+            if self._options.caller_transport and self._born_in != self._generation:
+                raise ClientClosed(
+                    f"{type(self).__name__} holds a transport or mounts of yours, whose connections belong to the "
+                    "process that forked this one; nothing was sent. Create the facade after the fork, or pass "
+                    "transport options instead",
+                    event_id=event_id,
+                )
+            self._in_flight += 1
+
+    def _end(self) -> bool:
+        """True when this was the last send in flight of a closed facade: the caller then shuts it down."""
+        with self._state_lock:
+            self._in_flight -= 1
+            return self._closed and self._in_flight == 0
+
+    def _mark_closed(self) -> bool:
+        """Refuse new sends; True when none is in flight (the caller shuts down now; else the last send will)."""
+        with self._state_lock:
+            if self._closed:
+                return False
+            self._closed = True
+            return self._in_flight == 0
+
+    def _release_pacer(self) -> None:
+        if self._finalizer is not None:
+            self._finalizer.detach()
         if self._pacer is not None:
             self._pacer.release()
-        return True
-
-    def _closed_error(self, event_id: str) -> ClientClosed:
-        return ClientClosed(f"{type(self).__name__} was closed; nothing was sent", event_id=event_id)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r}, rate_limit={self.rate_limit!r})"
@@ -234,18 +284,9 @@ class PeopleEvents(_Base):
             raise ValueError("http_client_args transport must be an httpx.BaseTransport for PeopleEvents")
         return options
 
-    def _start(self) -> None:
-        super()._start()
+    def _rebuild_pools(self) -> None:
+        self.client = attrs.evolve(self.client, httpx_args=self._options.httpx_args(self._transport_class))
         self.client.get_httpx_client()  # built now, so that concurrent first sends share one pool
-
-    def _http(self) -> httpx.Client:
-        if not self._in_this_process():
-            with _fork.rebuild_lock():
-                if not self._in_this_process():
-                    # Never close the parent's pool: its sockets are the parent's too. Only forget it.
-                    self.client = attrs.evolve(self.client, httpx_args=self._options.httpx_args(self._transport_class))
-                    self._start()
-        return self.client.get_httpx_client()
 
     def send(
         self,
@@ -260,18 +301,27 @@ class PeopleEvents(_Base):
         """Send one event and return it as recorded (its ``event_id`` is this send's). Raises ValueError for invalid
         input before any I/O, and a ``PeopleEventsError`` subclass, with ``event_id`` set, for any other outcome."""
         prepared = _prepare(person_id, definition_id, identifier_type, properties, event_id, create_person)
-        if self._closed:
-            raise self._closed_error(prepared.event_id)
-        http = self._http()
-        state = SendState(self._policy, self._clock, prepared.event_id, self._timeout)
-        outcome = run(
-            http, http.build_request(**prepared.request_kwargs), state, self._pacer, self._sleep or time.sleep
-        )
-        return state.finish(outcome, self.client)
+        self._begin(prepared.event_id)
+        try:
+            http = self.client.get_httpx_client()
+            state = SendState(self._policy, self._clock, prepared.event_id, self._timeout)
+            request = http.build_request(**prepared.request_kwargs)
+            outcome = run(http, request, state, self._pacer, self._sleep or time.sleep)
+            return state.finish(outcome, self.client)
+        finally:
+            if self._end():
+                self._shut_down()
 
     def close(self) -> None:
-        """Close the connection pool and free the pacing budget; later sends raise ``ClientClosed``."""
-        if self._release() and self._in_this_process():
+        """Refuse new sends (they raise ``ClientClosed``); once the sends in flight have finished, close the
+        connection pool and free the pacing budget."""
+        self._ensure_process()
+        if self._mark_closed():
+            self._shut_down()
+
+    def _shut_down(self) -> None:
+        self._release_pacer()
+        if self._in_this_process():
             self.client.get_httpx_client().close()
 
     def __enter__(self) -> Self:
@@ -284,10 +334,11 @@ class PeopleEvents(_Base):
 
 
 class AsyncPeopleEvents(_Base):
-    """The asyncio twin of ``PeopleEvents``: same options, ``await send(...)``.
+    """The asyncio twin of ``PeopleEvents``: same options, ``await send(...)``. Here the deadline also cuts an attempt
+    short.
 
     Usable from any event loop: each loop gets its own connection pool (a pool is bound to the loop that opened
-    it), so one instance survives several ``asyncio.run()`` calls.
+    it), so one instance survives several ``asyncio.run()`` calls; the pool of a loop that has closed is dropped.
     """
 
     _transport_class = httpx.AsyncHTTPTransport
@@ -299,25 +350,21 @@ class AsyncPeopleEvents(_Base):
             raise ValueError("http_client_args transport must be an httpx.AsyncBaseTransport for AsyncPeopleEvents")
         return options
 
-    def _start(self) -> None:
-        super()._start()
-        self._loop_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AuthenticatedClient] = (
-            weakref.WeakKeyDictionary()
-        )
+    def _rebuild_pools(self) -> None:
+        self._loop_clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
         self._loop_clients_lock = threading.Lock()
 
     def _http(self) -> httpx.AsyncClient:
-        if not self._in_this_process():
-            with _fork.rebuild_lock():
-                if not self._in_this_process():
-                    self._start()  # forgets the parent's pools without touching their sockets
         loop = asyncio.get_running_loop()
         with self._loop_clients_lock:
-            client = self._loop_clients.get(loop)
-            if client is None:
-                client = attrs.evolve(self.client, httpx_args=self._options.httpx_args(self._transport_class))
-                self._loop_clients[loop] = client
-        return client.get_async_httpx_client()
+            http = self._loop_clients.get(loop)
+            if http is None:
+                # Pools of closed loops go now: a pooled connection would keep its loop, and its socket, alive.
+                for closed in [other for other in self._loop_clients if other.is_closed()]:
+                    del self._loop_clients[closed]
+                per_loop = attrs.evolve(self.client, httpx_args=self._options.httpx_args(self._transport_class))
+                http = self._loop_clients[loop] = per_loop.get_async_httpx_client()
+            return http
 
     async def send(
         self,
@@ -332,25 +379,39 @@ class AsyncPeopleEvents(_Base):
         """Send one event and return it as recorded (its ``event_id`` is this send's). Raises ValueError for invalid
         input before any I/O, and a ``PeopleEventsError`` subclass, with ``event_id`` set, for any other outcome."""
         prepared = _prepare(person_id, definition_id, identifier_type, properties, event_id, create_person)
-        if self._closed:
-            raise self._closed_error(prepared.event_id)
-        http = self._http()
-        state = SendState(self._policy, self._clock, prepared.event_id, self._timeout)
-        sleep: Callable[[float], Awaitable[Any]] = self._sleep or asyncio.sleep
-        outcome = await run_async(http, http.build_request(**prepared.request_kwargs), state, self._pacer, sleep)
-        return state.finish(outcome, self.client)
+        self._begin(prepared.event_id)
+        try:
+            http = self._http()
+            state = SendState(self._policy, self._clock, prepared.event_id, self._timeout)
+            sleep: Callable[[float], Awaitable[Any]] = self._sleep or asyncio.sleep
+            outcome = await run_async(http, http.build_request(**prepared.request_kwargs), state, self._pacer, sleep)
+            return state.finish(outcome, self.client)
+        finally:
+            if self._end():
+                await self._shut_down()
 
     async def aclose(self) -> None:
-        """Close this event loop's connection pool and free the pacing budget; later sends raise ``ClientClosed``.
-        Pools of loops that have ended are dropped (their sockets went with their loop)."""
-        if not self._release():
+        """Refuse new sends (they raise ``ClientClosed``); once the sends in flight have finished, close the
+        connection pools and free the pacing budget."""
+        self._ensure_process()
+        if self._mark_closed():
+            await self._shut_down()
+
+    async def _shut_down(self) -> None:
+        """Close this loop's pool here, and a pool of a loop still running elsewhere on that loop; pools of closed
+        loops are dropped (their sockets went with their loop)."""
+        self._release_pacer()
+        if not self._in_this_process():
             return
-        loop = asyncio.get_running_loop()
+        current = asyncio.get_running_loop()
         with self._loop_clients_lock:
-            client = self._loop_clients.pop(loop, None)
+            pools = list(self._loop_clients.items())
             self._loop_clients.clear()
-        if client is not None and self._in_this_process():
-            await client.get_async_httpx_client().aclose()
+        for loop, http in pools:
+            if loop is current:
+                await http.aclose()
+            elif loop.is_running():
+                asyncio.run_coroutine_threadsafe(http.aclose(), loop)
 
     async def __aenter__(self) -> Self:
         return self

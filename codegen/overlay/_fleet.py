@@ -12,7 +12,8 @@ Every Redis call runs on one background event loop per process (``redis.asyncio`
   own timeout, and never blocks other callers;
 - an async caller awaits the same future: no executor thread is held, and a cancelled wait gives back a permit
   that arrived too late to be used;
-- the first failure opens a circuit for ``FLEET_COOLDOWN`` seconds, and every caller paces in-process at once.
+- the first failure opens a circuit for ``FLEET_COOLDOWN`` seconds: every caller paces in-process at once, those
+  already waiting on Redis included; afterwards a single caller probes Redis before the others come back.
 """
 
 from __future__ import annotations
@@ -28,7 +29,15 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 from . import _fork
-from ._constants import FLEET_CALL_TIMEOUT, FLEET_COOLDOWN, FLEET_DEADLINE_SHARE, FLEET_MIN_CALL, LOGGER_NAME
+from ._constants import (
+    FLEET_CALL_TIMEOUT,
+    FLEET_COOLDOWN,
+    FLEET_DEADLINE_SHARE,
+    FLEET_INCONCLUSIVE_TRIPS,
+    FLEET_MIN_CALL,
+    FLEET_POLL_INTERVAL,
+    LOGGER_NAME,
+)
 from ._rates import pacing_windows
 from ._safety import check_count, check_seconds
 
@@ -107,9 +116,65 @@ def _reset_in_child() -> None:
 _fork.reset_in_child(_reset_in_child)
 
 
+class _Circuit:
+    """Whether callers may use Redis. Closed: all may. Open, after a failure: none may until the cooldown ends. Then
+    one caller probes; its success closes the circuit, its failure opens it again. Warns once per outage."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open_until: float | None = None  # None: closed
+        self._probing = False
+        self._inconclusive = 0
+        self.trips = 0
+        """How often it has opened: a caller waiting on Redis stops when this changes."""
+
+    @property
+    def closed(self) -> bool:
+        return self._open_until is None
+
+    def admit(self) -> bool:
+        """Whether this caller may call Redis now (in the half-open state, only the one probing caller may)."""
+        with self._lock:
+            if self._open_until is None:
+                return True
+            if self._probing or time.monotonic() < self._open_until:
+                return False
+            self._probing = True
+            return True
+
+    def succeeded(self) -> None:
+        with self._lock:
+            recovered = self._open_until is not None
+            self._open_until, self._probing, self._inconclusive = None, False, 0
+        if recovered:
+            logger.info("pacing limiter (Redis) is back; in-process fallback pacing ends")
+
+    def failed(self, err: BaseException) -> None:
+        with self._lock:
+            first = self._open_until is None
+            self._open_until = time.monotonic() + FLEET_COOLDOWN
+            self._probing, self._inconclusive = False, 0
+            self.trips += 1
+        if first:
+            logger.warning(
+                "pacing limiter (Redis) failed (%s); pacing in-process, trying Redis again in %gs",
+                type(err).__name__,
+                FLEET_COOLDOWN,
+            )
+
+    def unanswered(self, err: BaseException) -> None:
+        """A call too short to count alone went unanswered: several in a row count as a failure."""
+        with self._lock:
+            self._probing = False
+            self._inconclusive += 1
+            tripped = self._inconclusive >= FLEET_INCONCLUSIVE_TRIPS
+        if tripped:
+            self.failed(err)
+
+
 class FleetLimiter:
     """A pacing budget kept in Redis: pass it as ``limiter=`` to every facade of the fleet. Build it with
-    ``redis_limiter``. A facade's budget is the sorted sets ``{prefix}:{rate_limit_key}:<window>ms``, so raw
+    ``redis_limiter``. A facade's budget is the sorted sets ``{<prefix>:<rate_limit_key>}:<window>ms``, so raw
     credentials never reach Redis."""
 
     def __init__(
@@ -122,9 +187,7 @@ class FleetLimiter:
         self._redis_options = redis_options
         self._windows = pacing_windows(rate_limit)
         self._args = [n for window in self._windows for n in (window.interval_ms, window.limit)]
-        self._state = threading.Lock()
-        self._open_until = 0.0
-        self._in_outage = False
+        self._circuit = _Circuit()
         self._redis: Any = None  # redis.asyncio.Redis, used only on the background loop
         self._scripts: tuple[Any, Any] | None = None  # (take, restamp)
         _limiters.add(self)
@@ -134,35 +197,18 @@ class FleetLimiter:
 
     def _forget_connections(self) -> None:
         """In a forked child: the parent's sockets and a possibly held lock stay behind."""
-        self._state = threading.Lock()
+        self._circuit = _Circuit()
         self._redis = self._scripts = None
 
     def usable(self) -> bool:
-        """False while the circuit is open after a failure."""
-        return time.monotonic() >= self._open_until
-
-    def _trip(self, err: BaseException) -> None:
-        with self._state:
-            self._open_until = time.monotonic() + FLEET_COOLDOWN
-            first = not self._in_outage
-            self._in_outage = True
-        if first:
-            logger.warning(
-                "pacing limiter (Redis) failed (%s); pacing in-process, trying Redis again in %.0fs",
-                type(err).__name__,
-                FLEET_COOLDOWN,
-            )
-
-    def _recovered(self) -> None:
-        if self._in_outage:
-            with self._state:
-                self._in_outage = False
-            logger.info("pacing limiter (Redis) is back; in-process fallback pacing ends")
+        """False while the circuit is open after a failure (or half-open, waiting for its probe)."""
+        return self._circuit.closed
 
     def _keys(self, key: str, *, from_response: bool = False) -> list[str]:
         """The budget's sorted sets, one per window (all of them, or those counted from the response)."""
+        # One hash tag, so that Redis Cluster keeps a budget's sets in one slot (a script may touch only one slot).
         return [
-            f"{self.prefix}:{key}:{window.interval_ms}ms"
+            f"{{{self.prefix}:{key}}}:{window.interval_ms}ms"
             for window in self._windows
             if window.from_response or not from_response
         ]
@@ -204,46 +250,66 @@ class FleetLimiter:
         timeout = self.timeout if remaining is None else min(self.timeout, max(0.0, remaining) * FLEET_DEADLINE_SHARE)
         return timeout, timeout >= min(self.timeout, FLEET_MIN_CALL)
 
+    def _admitted(self, remaining: float | None) -> tuple[float, bool, int]:
+        if not self._circuit.admit():
+            raise FleetUnavailable("the circuit is open")
+        return (*self._bound(remaining), self._circuit.trips)
+
+    def _settle(self, failure: BaseException | None, conclusive: bool) -> None:
+        if failure is None:
+            self._circuit.succeeded()
+        elif conclusive:
+            self._circuit.failed(failure)
+        else:
+            self._circuit.unanswered(failure)
+
     def take(self, key: str, remaining: float | None) -> tuple[str | None, float]:
         """(the permit's member, 0.0) when a permit was taken; else (None, seconds until one may be free).
-        FleetUnavailable on failure. ``remaining`` is what is left of the send's deadline (None: no deadline)."""
-        timeout, conclusive = self._bound(remaining)
+        FleetUnavailable on failure, or when another caller finds Redis failing meanwhile. ``remaining`` is what is
+        left of the send's deadline (None: no deadline)."""
+        timeout, conclusive, trips = self._admitted(remaining)
         member = uuid.uuid4().hex
         future = _background.submit(self._call(key, member))
-        try:
-            wait = future.result(timeout=timeout)
-        except concurrent.futures.TimeoutError as err:
-            future.cancel()
-            if conclusive:
-                self._trip(err)
-            raise FleetUnavailable("no answer in time") from err
-        except Exception as err:
-            self._trip(err)
-            raise FleetUnavailable(type(err).__name__) from err
-        self._recovered()
-        return (member, 0.0) if wait == 0 else (None, wait)
+        give_up_at = time.monotonic() + timeout
+        # Waits in short slices, so that a circuit opened by another caller releases this one at once.
+        while not future.done() and time.monotonic() < give_up_at and self._circuit.trips == trips:
+            concurrent.futures.wait([future], min(FLEET_POLL_INTERVAL, max(0.0, give_up_at - time.monotonic())))
+        return self._outcome(future, member, conclusive, trips)
 
     async def take_async(self, key: str, remaining: float | None) -> tuple[str | None, float]:
         """The asyncio twin of ``take``: awaits the background call, holding no thread."""
-        timeout, conclusive = self._bound(remaining)
+        timeout, conclusive, trips = self._admitted(remaining)
         member = uuid.uuid4().hex
         future = _background.submit(self._call(key, member))
+        waiting = asyncio.wrap_future(future)
+        give_up_at = time.monotonic() + timeout
         try:
-            async with asyncio.timeout(timeout):
-                wait = await asyncio.wrap_future(future)
-        except TimeoutError as err:
-            if conclusive:
-                self._trip(err)
-            raise FleetUnavailable("no answer in time") from err
+            while not waiting.done() and time.monotonic() < give_up_at and self._circuit.trips == trips:
+                await asyncio.wait([waiting], timeout=min(FLEET_POLL_INTERVAL, give_up_at - time.monotonic()))
         except asyncio.CancelledError:
             # The send was cancelled: a permit taken in the meantime is given back, so it costs nothing.
+            future.cancel()
             if future.done() and not future.cancelled() and future.exception() is None and future.result() == 0:
                 _background.submit(self._give_back(key, member))
             raise
-        except Exception as err:
-            self._trip(err)
-            raise FleetUnavailable(type(err).__name__) from err
-        self._recovered()
+        return self._outcome(future, member, conclusive, trips)
+
+    def _outcome(
+        self, future: concurrent.futures.Future[float], member: str, conclusive: bool, trips: int
+    ) -> tuple[str | None, float]:
+        if not future.done():
+            future.cancel()
+            if self._circuit.trips != trips:
+                raise FleetUnavailable("another caller found Redis failing")
+            timed_out = TimeoutError("no answer in time")
+            self._settle(timed_out, conclusive)
+            raise FleetUnavailable("no answer in time") from timed_out
+        failure = None if future.cancelled() else future.exception()
+        if failure is not None:
+            self._settle(failure, True)
+            raise FleetUnavailable(type(failure).__name__) from failure
+        self._settle(None, True)
+        wait = future.result()
         return (member, 0.0) if wait == 0 else (None, wait)
 
 
@@ -267,8 +333,12 @@ def redis_limiter(
     (seconds; a send's deadline shortens it). On a failure or a timeout, every facade using this limiter paces
     in-process for 30 s, warns once, and then tries Redis again.
     """
-    import redis.asyncio  # noqa: F401  (fail here, not on the first send, when the extra is missing)
+    from redis.connection import parse_url  # here, not on the first send, when the redis extra is missing
 
+    try:
+        parse_url(url)  # type: ignore[no-untyped-call]
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"url is not a Redis URL: {err}") from None
     return FleetLimiter(
         url,
         rate_limit=check_count("rate_limit", rate_limit, minimum=1),

@@ -15,8 +15,8 @@ file descriptors per credential, never released); its blocking wait lets every w
 state does not survive a fork. Here:
 
 - the log is trimmed as it is read, so pacing starts no threads;
-- waiters queue on a gate, and one at a time sleeps for exactly the wait the log reports;
-- budgets are counted by the facades that use them and released when the last one closes;
+- waiters queue on a gate, and a few at a time sleep for exactly the wait the log reports;
+- budgets are counted by the facades that use them, and freed a window after the last one closes;
 - a forked child starts with an empty registry (``_fork``), so it never inherits a held gate.
 """
 
@@ -26,13 +26,12 @@ import asyncio
 import bisect
 import threading
 import time
-import weakref
 from collections.abc import Callable
 
 import attrs
 
 from . import _fork
-from ._constants import PACING_MIN_WAIT
+from ._constants import PACING_MIN_WAIT, PACING_RELEASE_DELAY, PACING_TAKERS
 from ._fleet import FleetLimiter, FleetUnavailable
 from ._rates import pacing_windows
 
@@ -51,11 +50,9 @@ class LocalBudget:
         self._windows = pacing_windows(rate_limit)
         self._logs: list[list[int]] = [[] for _ in self._windows]
         self._lock = threading.Lock()
-        self.gate = threading.Lock()
-        """Held by the one thread that is waiting for this budget."""
-        self._async_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
-            weakref.WeakKeyDictionary()
-        )
+        self.gate = threading.BoundedSemaphore(PACING_TAKERS)
+        """Held by the threads that are asking this budget for a permit."""
+        self._async_gates: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
 
     def take(self) -> tuple[int | None, float]:
         """(the permit's time, 0.0) when a permit was taken now; else (None, seconds until one may be free)."""
@@ -85,13 +82,16 @@ class LocalBudget:
                         del log[index]
                     bisect.insort(log, now)
 
-    def async_gate(self) -> asyncio.Lock:
-        """The running event loop's gate (an asyncio.Lock belongs to one loop)."""
+    def async_gate(self) -> asyncio.Semaphore:
+        """The running event loop's gate (an asyncio primitive belongs to one loop); gates of closed loops go, so
+        that they do not keep their loops alive."""
         loop = asyncio.get_running_loop()
         with self._lock:
             gate = self._async_gates.get(loop)
             if gate is None:
-                gate = self._async_gates[loop] = asyncio.Lock()
+                for closed in [other for other in self._async_gates if other.is_closed()]:
+                    del self._async_gates[closed]
+                gate = self._async_gates[loop] = asyncio.Semaphore(PACING_TAKERS)
             return gate
 
 
@@ -104,31 +104,47 @@ class Permit:
 
 
 class _Registry:
-    """The process's budgets, counted by the pacers that hold them."""
+    """The process's budgets, counted by the pacers that hold them. A budget no pacer holds is kept for one window
+    (``PACING_RELEASE_DELAY``) before it is freed, so that short-lived facades of one account still share it."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._budgets: dict[tuple[str, int], tuple[LocalBudget, int]] = {}
+        self._idle: dict[tuple[str, int], float] = {}  # budgets no pacer holds, by when they may be freed
+
+    def _free_expired(self, now: float) -> None:
+        for key in [key for key, until in self._idle.items() if until <= now]:
+            del self._idle[key]
+            del self._budgets[key]
 
     def acquire(self, key: str, rate_limit: int) -> LocalBudget:
         with self._lock:
+            self._free_expired(time.monotonic())
+            self._idle.pop((key, rate_limit), None)
             budget, users = self._budgets.get((key, rate_limit)) or (LocalBudget(rate_limit), 0)
             self._budgets[(key, rate_limit)] = (budget, users + 1)
             return budget
 
     def release(self, key: str, rate_limit: int) -> None:
         with self._lock:
+            now = time.monotonic()
             entry = self._budgets.get((key, rate_limit))
-            if entry is None:
-                return
-            budget, users = entry
-            if users > 1:
+            if entry is not None:
+                budget, users = entry
                 self._budgets[(key, rate_limit)] = (budget, users - 1)
-            else:
-                del self._budgets[(key, rate_limit)]
+                if users == 1:
+                    self._idle[(key, rate_limit)] = now + PACING_RELEASE_DELAY
+            self._free_expired(now)
+
+    def held(self) -> int:
+        """Budgets some pacer holds now."""
+        with self._lock:
+            return sum(1 for _, users in self._budgets.values() if users > 0)
 
     def __len__(self) -> int:
+        """Budgets in memory, idle ones included (freed a window after their last release)."""
         with self._lock:
+            self._free_expired(time.monotonic())
             return len(self._budgets)
 
 
@@ -144,7 +160,12 @@ _fork.reset_in_child(_new_registry)
 
 
 def budgets_in_use() -> int:
-    """How many in-process budgets exist now (one per rate_limit_key and rate held by an open facade)."""
+    """How many in-process budgets open facades hold now (one per rate_limit_key and rate)."""
+    return _registry.held()
+
+
+def budgets_in_memory() -> int:
+    """How many in-process budgets exist now: held ones, and released ones still within their last window."""
     return len(_registry)
 
 
@@ -163,14 +184,17 @@ class Pacer:
         self.rate_limit = rate_limit
         self._fleet = fleet
         self._registry = _registry
+        self._generation = _fork.generation()
         self._local = self._registry.acquire(key, rate_limit)
         self._released = False
 
     def release(self) -> None:
-        """Give the in-process budget back (idempotent); the last holder's release frees it."""
+        """Give the in-process budget back (idempotent). In a forked child, a parent's pacer only forgets it: the
+        parent's registry, and any lock held there at the fork, are not the child's to touch."""
         if not self._released:
             self._released = True
-            self._registry.release(self.key, self.rate_limit)
+            if self._generation == _fork.generation():
+                self._registry.release(self.key, self.rate_limit)
 
     def settle(self, permit: Permit) -> None:
         """The attempt's response (or failure) has arrived: count its permit from now."""
@@ -184,17 +208,17 @@ class Pacer:
         return (None if taken_at is None else Permit(taken_at=taken_at)), wait
 
     def _take(self, remaining: float | None) -> tuple[Permit | None, float]:
-        if self._fleet is not None and self._fleet.usable():
+        if self._fleet is not None:
             try:
                 member, wait = self._fleet.take(self.key, remaining)
             except FleetUnavailable:
-                pass  # paced in-process below; the fleet limiter has warned
+                pass  # paced in-process below (the circuit is open, or Redis just failed and it warned)
             else:
                 return (None if member is None else Permit(member=member)), wait
         return self._local_take()
 
     async def _take_async(self, remaining: float | None) -> tuple[Permit | None, float]:
-        if self._fleet is not None and self._fleet.usable():
+        if self._fleet is not None:
             try:
                 member, wait = await self._fleet.take_async(self.key, remaining)
             except FleetUnavailable:
@@ -208,7 +232,7 @@ class Pacer:
         remaining = _left(deadline_at, clock)
         if remaining is not None and remaining <= 0:
             return None
-        if not self._local.gate.acquire(timeout=-1 if remaining is None else remaining):
+        if not self._local.gate.acquire(timeout=remaining):
             return None
         try:
             while True:

@@ -46,7 +46,7 @@ def may_have_stored(outcome: httpx.Response | httpx.TransportError) -> bool:
     """Whether this attempt may have recorded the event: a 5xx (e.g. stored, then failed), or a response lost
     after the request may have reached the server. A 4xx (429 included) stores nothing."""
     if isinstance(outcome, httpx.Response):
-        return outcome.status_code >= 500 or outcome.status_code == 201
+        return outcome.status_code >= 500 or 200 <= outcome.status_code < 300
     return not isinstance(outcome, _NEVER_SENT + _DETERMINISTIC)
 
 

@@ -34,30 +34,45 @@ _PARSE_ERRORS = (ValueError, KeyError, TypeError, AttributeError, RecursionError
 _MIN_ATTEMPT_TIMEOUT = 0.001
 
 
-def _blank(response: httpx.Response) -> httpx.Response:
-    """The same status and headers with an empty body, for a body that cannot be decoded."""
+def _with_body(response: httpx.Response, content: bytes) -> httpx.Response:
+    """The same status and headers with ``content`` as the (already decoded) body."""
     headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"]
-    return httpx.Response(response.status_code, headers=headers, content=b"", request=response.request)
+    return httpx.Response(response.status_code, headers=headers, content=content, request=response.request)
 
 
-def read_or_blank(response: httpx.Response) -> httpx.Response:
-    """The response with its body read; one whose body cannot be decoded (e.g. a proxy page labelled gzip)
-    becomes the same status and headers with an empty body, so that it is classified by its status."""
+_UNREADABLE = (httpx.DecodingError, httpx.StreamClosed)
+"""A body that cannot be decoded (a proxy page labelled gzip), or that a user's response hook closed unread: the
+response is classified by its status, with an empty body."""
+
+
+def read_or_blank(response: httpx.Response, state: SendState | None = None) -> httpx.Response:
+    """The response with its body read, or with an empty one when the body is unreadable. With a deadline, the body
+    is read chunk by chunk and the read stops once the deadline has passed (a server trickling bytes cannot hold a
+    send much past its deadline)."""
     try:
-        response.read()
-    except httpx.DecodingError:
+        if state is None or state.deadline_at is None:
+            response.read()
+            return response
+        chunks = []
+        for chunk in response.iter_bytes():
+            chunks.append(chunk)
+            if state.past_deadline():
+                response.close()
+                state.may_be_stored = state.may_be_stored or may_have_stored(response)
+                raise state.deadline_exceeded("while the response was arriving")
+        return _with_body(response, b"".join(chunks))
+    except _UNREADABLE:
         response.close()
-        return _blank(response)
-    return response
+        return _with_body(response, b"")
 
 
 async def aread_or_blank(response: httpx.Response) -> httpx.Response:
-    """The asyncio twin of ``read_or_blank``."""
+    """The asyncio twin of ``read_or_blank`` (the deadline bounds the whole attempt in ``run_async``)."""
     try:
         await response.aread()
-    except httpx.DecodingError:
+    except _UNREADABLE:
         await response.aclose()
-        return _blank(response)
+        return _with_body(response, b"")
     return response
 
 
@@ -82,6 +97,9 @@ class SendState:
 
     def remaining(self) -> float | None:
         return None if self.deadline_at is None else self.deadline_at - self.clock()
+
+    def past_deadline(self) -> bool:
+        return self.deadline_at is not None and self.clock() >= self.deadline_at
 
     def deadline_exceeded(self, during: str) -> DeadlineExceeded:
         return DeadlineExceeded(
@@ -176,11 +194,12 @@ def run(
         state.start_attempt(request)
         outcome: Outcome
         try:
-            outcome = read_or_blank(http.send(request, stream=True))
+            outcome = read_or_blank(http.send(request, stream=True), state)
         except httpx.TransportError as err:
             outcome = err
-        if pacer is not None and permit is not None:
-            pacer.settle(permit)
+        finally:
+            if pacer is not None and permit is not None:
+                pacer.settle(permit)
         wait = state.next_wait(outcome)
         if wait is None:
             return outcome
@@ -196,7 +215,7 @@ async def run_async(
     pacer: Pacer | None,
     sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
 ) -> Outcome:
-    """The asyncio twin of ``run``."""
+    """The asyncio twin of ``run``; here the deadline also cuts an attempt short."""
     while True:
         permit = None
         if pacer is not None:
@@ -205,12 +224,20 @@ async def run_async(
                 raise state.deadline_exceeded("waiting for the rate limit")
         state.start_attempt(request)
         outcome: Outcome
+        attempt_bound = asyncio.timeout(state.remaining())
         try:
-            outcome = await aread_or_blank(await http.send(request, stream=True))
+            async with attempt_bound:
+                outcome = await aread_or_blank(await http.send(request, stream=True))
         except httpx.TransportError as err:
             outcome = err
-        if pacer is not None and permit is not None:
-            pacer.settle(permit)
+        except TimeoutError:
+            if not attempt_bound.expired():
+                raise  # not ours
+            state.may_be_stored = True  # the request may have reached the server
+            raise state.deadline_exceeded("during an attempt") from None
+        finally:
+            if pacer is not None and permit is not None:
+                pacer.settle(permit)
         wait = state.next_wait(outcome)
         if wait is None:
             return outcome

@@ -13,7 +13,7 @@ these (``event_id`` is always set)::
      +-- UnexpectedResponse    a 201 that is not the event sent: malformed, or another eventId
      +-- TransportError        no response: connection failure, timeout, dropped connection
      +-- DeadlineExceeded      the send's total deadline ran out before a usable response
-     +-- ClientClosed          ``send`` after ``close()``
+     +-- ClientClosed          ``send`` after ``close()``, or in a forked child on a transport of the caller's
 
 ``status`` is set only when a response arrived. ``may_be_stored`` says whether the event may have been recorded
 (a 5xx or a lost response on some attempt): resend it with the same ``event_id`` and the server records it once.
@@ -125,7 +125,8 @@ class DeadlineExceeded(PeopleEventsError):
 
 
 class ClientClosed(PeopleEventsError):
-    """``send`` was called after ``close()``/``aclose()``; nothing was sent. Create a new facade."""
+    """Nothing was sent: ``send`` after ``close()``/``aclose()``, or in a forked child on a facade whose transport or
+    mounts the caller gave (their connections belong to the parent). Create a new facade."""
 
 
 _STATUS_CLASSES: dict[int, type[PeopleEventsError]] = {

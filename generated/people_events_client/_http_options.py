@@ -32,8 +32,13 @@ class HttpOptions:
     """Non-empty when the facade must build the transport itself, one per connection pool."""
 
     @property
-    def http2(self) -> bool:
-        return bool(self.client_options.get("http2") or self.transport_options.get("http2"))
+    def has_cert(self) -> bool:
+        return "cert" in self.client_options or "cert" in self.transport_options
+
+    @property
+    def caller_transport(self) -> bool:
+        """Whether the caller gave a transport or mounts (which the facade cannot rebuild after a fork)."""
+        return "transport" in self.client_options or "mounts" in self.client_options
 
     def httpx_args(self, transport_class: Callable[..., Any]) -> dict[str, Any]:
         """Keyword arguments for a new httpx client; a transport built here is new on every call, so that each

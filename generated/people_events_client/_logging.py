@@ -2,8 +2,9 @@
 """Logging safety: no log record carries a credential.
 
 The facade logs one DEBUG line per attempt to ``people_events_client`` (status or error name, never headers).
-With ``http2=True``, hpack logs header lists and encoded header blocks at DEBUG, Authorization included, and a
-header block is easy to decode; those records are dropped at the source.
+With HTTP/2 (the ``http2`` option, or a transport or mount of yours), hpack logs header lists and encoded header
+blocks at DEBUG, Authorization included, and a header block is easy to decode; those records are dropped at the
+source, from the moment this package is imported.
 """
 
 from __future__ import annotations
@@ -26,3 +27,6 @@ def drop_hpack_header_logs() -> None:
         hpack_logger = logging.getLogger(name)
         if not any(isinstance(f, _DropDebug) for f in hpack_logger.filters):
             hpack_logger.addFilter(_DropDebug())
+
+
+drop_hpack_header_logs()

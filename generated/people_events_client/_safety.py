@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from ._constants import DEFINITION_ID_MAX_LENGTH, EVENT_ID_PATTERN, PERSON_ID_MAX_LENGTH
+from ._constants import DEFINITION_ID_MAX_LENGTH, EVENT_ID_PATTERN, MAX_SECONDS, PERSON_ID_MAX_LENGTH
 from .models import IdentifierType
 
 _EVENT_ID = re.compile(EVENT_ID_PATTERN)
@@ -121,7 +121,9 @@ def check_credential(header_value: str) -> str:
 
 
 def is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
+    """``localhost`` itself, or a loopback IP literal. (``*.localhost`` names are left out: a resolver may still send
+    them to DNS.)"""
+    if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
@@ -134,6 +136,8 @@ def check_base_url(base_url: object, *, allow_insecure_http: bool) -> str:
     that request paths would silently replace), or would send credentials in clear text to another host."""
     if not isinstance(base_url, str):
         raise ValueError(f"base_url must be a string, not {type(base_url).__name__}")
+    if not base_url.isprintable() or any(char.isspace() for char in base_url):
+        raise ValueError("base_url must not contain spaces or control characters")
     try:
         url = httpx.URL(base_url)
     except httpx.InvalidURL as err:
@@ -155,10 +159,12 @@ def check_base_url(base_url: object, *, allow_insecure_http: bool) -> str:
 
 
 def check_seconds(name: str, value: object) -> float:
-    """A finite, positive number of seconds, or ValueError (NaN would disable a bound, 0 or less would fail
-    every request)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number of seconds greater than 0, not {value!r}")
+    """A number of seconds above 0 and at most a day, or ValueError (NaN would disable a bound, 0 or less would fail
+    every request, and sockets and thread waits overflow on values far beyond a day)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number of seconds, not {value!r}")
+    if not 0 < value <= MAX_SECONDS:
+        raise ValueError(f"{name} must be greater than 0 and at most {MAX_SECONDS:g} seconds, not {value!r}")
     return float(value)
 
 

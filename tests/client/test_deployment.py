@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import concurrent.futures
+import gc
 import logging
 import multiprocessing
 import os
@@ -34,7 +35,7 @@ from people_events_mock.testing import MockProcess, mock_process
 from tests.support.forking import describe_error, in_forked_children
 from tests.support.mock_admin import clear_faults, set_fault, stored_events
 from tests.support.redis_server import RedisServer
-from tests.support.servers import json_body, scripted_http_server, silent_server
+from tests.support.servers import json_body, scripted_http_server, silent_server, trickling_server
 
 KEY = "mock-api-key"
 
@@ -310,9 +311,10 @@ def test_paced_async_tasks_leave_the_event_loops_executor_free(mock: MockProcess
     assert all(counts[f"unpaced-{n}"] == 1 for n in range(5))
 
 
-def test_http2_debug_logs_never_carry_a_decodable_credential(caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.parametrize("how", ["option", "mounts"])
+def test_http2_debug_logs_never_carry_a_decodable_credential(caplog: pytest.LogCaptureFixture, how: str) -> None:
     """hpack logs every encoded header block at DEBUG; a block decodes back to the Authorization header. Plain httpx
-    logs it (the control), the facade's client does not."""
+    logs it (the control); the facade's client does not, whether HTTP/2 comes from its option or a mount."""
     hpack = pytest.importorskip("hpack")
     secret = "h2-secret-key-42"
 
@@ -341,8 +343,134 @@ def test_http2_debug_logs_never_carry_a_decodable_credential(caplog: pytest.LogC
                 logging.getLogger(name).filters[:] = kept
         assert decodable_secrets(), "control: plain httpx with http2 logs a decodable Authorization header"
         caplog.clear()
-        people = PeopleEvents(url, secret, deadline=0.3, max_retries=0, http_client_args=h2_only)
+        args = h2_only if how == "option" else {"mounts": {"http://": httpx.HTTPTransport(**h2_only)}}
+        people = PeopleEvents(url, secret, deadline=0.3, max_retries=0, http_client_args=args)
         with pytest.raises(DeadlineExceeded):
             people.send("1001", "addToCart", identifier_type="ID")
     assert not decodable_secrets()
     assert not [r for r in caplog.records if secret in r.getMessage()]
+
+
+TRICKLED_BODY = json_body({"eventId": "slow", "definitionId": "addToCart", "occurredTime": "2026-11-30T10:00:00Z"})
+TRICKLED_HEAD = b"HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n" % len(
+    TRICKLED_BODY
+)
+
+
+@pytest.mark.parametrize("trickle_head", [False, True], ids=["body", "head"])
+def test_an_async_send_to_a_trickling_server_ends_at_its_deadline(trickle_head: bool) -> None:
+    """A server that sends one byte every 0.1 s (about 10 s for the whole answer): the async send ends at its 1 s
+    deadline, and says the event may be stored."""
+    with trickling_server(head=TRICKLED_HEAD, body=TRICKLED_BODY, interval=0.1, trickle_head=trickle_head) as url:
+        people = AsyncPeopleEvents(url, KEY, deadline=1.0)
+        started = time.monotonic()
+        with pytest.raises(DeadlineExceeded) as caught:
+            asyncio.run(people.send("1001", "addToCart", identifier_type="ID", event_id="slow"))
+    assert time.monotonic() - started < 1.5
+    assert caught.value.may_be_stored is True
+
+
+def test_a_sync_send_stops_reading_a_trickled_body_at_its_deadline() -> None:
+    """Headers at once, then a body of about 90 bytes at one every 0.1 s: the sync send reads chunk by chunk and
+    stops one chunk after its 1 s deadline. (A sync attempt is otherwise bounded by its per-read timeouts.)"""
+    with trickling_server(head=TRICKLED_HEAD, body=TRICKLED_BODY, interval=0.1, trickle_head=False) as url:
+        people = PeopleEvents(url, KEY, deadline=1.0)
+        started = time.monotonic()
+        with pytest.raises(DeadlineExceeded) as caught:
+            people.send("1001", "addToCart", identifier_type="ID", event_id="slow")
+    assert time.monotonic() - started < 1.5
+    assert caught.value.may_be_stored is True
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_closing_a_facade_lets_sends_in_flight_finish_and_refuses_new_ones(mock: MockProcess, kind: str) -> None:
+    """close() while a send waits on a 500 ms server delay, and another waits between retries: both finish and are
+    stored; a send after close() raises ClientClosed; the pool closes when the last send ends."""
+    set_fault(mock.base_url, "delay=500", next=1)
+
+    if kind == "sync":
+        people = PeopleEvents(mock.base_url, KEY)
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            sending = pool.submit(people.send, "1001", "addToCart", identifier_type="ID", event_id="in-flight")
+            time.sleep(0.2)
+            people.close()
+            assert sending.result(timeout=10).event_id == "in-flight"
+        with pytest.raises(ClientClosed):
+            people.send("1001", "addToCart", identifier_type="ID", event_id="after-close")
+        assert people.client.get_httpx_client().is_closed
+    else:
+
+        async def scenario() -> None:
+            people = AsyncPeopleEvents(mock.base_url, KEY)
+            sending = asyncio.create_task(people.send("1001", "addToCart", identifier_type="ID", event_id="in-flight"))
+            await asyncio.sleep(0.2)
+            await people.aclose()
+            assert (await sending).event_id == "in-flight"
+            with pytest.raises(ClientClosed):
+                await people.send("1001", "addToCart", identifier_type="ID", event_id="after-close")
+
+        asyncio.run(scenario())
+    assert _counts(mock.base_url) == Counter({"in-flight": 1})
+
+
+def test_an_async_facade_used_across_many_event_loops_keeps_no_socket_of_ended_loops(mock: MockProcess) -> None:
+    """The Celery and CLI pattern: asyncio.run() per job on one AsyncPeopleEvents. Pools of ended loops go."""
+    people = AsyncPeopleEvents(mock.base_url, KEY)
+
+    async def job(n: int) -> None:
+        await people.send("1001", "addToCart", identifier_type="ID", event_id=f"job-{n}")
+
+    asyncio.run(job(0))
+    gc.collect()
+    fds = _open_fds()
+    for n in range(1, 60):
+        asyncio.run(job(n))
+    gc.collect()
+    assert _open_fds() <= fds + 3
+    assert len(_counts(mock.base_url)) == 60
+
+
+def test_a_forked_child_closes_an_inherited_facade_while_the_parent_churns_facades(mock: MockProcess) -> None:
+    """A parent thread creates and closes facades without pause (taking the pacing registry's lock) while 20
+    children fork; each child closes the facade it inherited and exits. None may hang on a lock held at the fork."""
+    shared = PeopleEvents(mock.base_url, KEY)
+    stop = threading.Event()
+
+    def churn() -> None:
+        n = 0
+        while not stop.is_set():
+            PeopleEvents(mock.base_url, f"churn-{n % 50}").close()
+            n += 1
+
+    churner = threading.Thread(target=churn)
+    churner.start()
+    try:
+
+        def child(_: int) -> str:
+            shared.close()
+            return "closed"
+
+        results = in_forked_children(child, 20, timeout=20)
+    finally:
+        stop.set()
+        churner.join(10)
+    assert results == ["closed"] * 20
+
+
+@pytest.mark.parametrize("option", ["transport", "mounts"])
+def test_a_facade_with_the_callers_transport_refuses_to_send_in_a_forked_child(mock: MockProcess, option: str) -> None:
+    """Its connections belong to the parent: sharing them would cross events between processes."""
+    transport = httpx.HTTPTransport()
+    args: dict[str, Any] = {"transport": transport} if option == "transport" else {"mounts": {"http://": transport}}
+    people = PeopleEvents(mock.base_url, KEY, http_client_args=args)
+    people.send("1001", "addToCart", identifier_type="ID", event_id="parent")
+
+    def child(_: int) -> str:
+        try:
+            people.send("1001", "addToCart", identifier_type="ID", event_id="child")
+        except ClientClosed as err:
+            return f"ClientClosed {err.event_id}"
+        return "sent"
+
+    assert in_forked_children(child, 1) == ["ClientClosed child"]
+    assert _counts(mock.base_url) == Counter({"parent": 1})

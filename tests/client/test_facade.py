@@ -444,3 +444,23 @@ def test_a_hostile_error_body_still_gives_the_typed_error(api: respx.MockRouter,
         driver.send(driver.facade())
     assert caught.value.message_id is None or isinstance(caught.value.message_id, str)
     assert caught.value.validation_errors == {}
+
+
+@pytest.mark.parametrize(("status", "error_class"), [(201, UnexpectedResponse), (404, NotFound), (503, ServerError)])
+def test_a_response_a_hook_closed_unread_is_classified_by_its_status(
+    driver: Driver, status: int, error_class: type[PeopleEventsError]
+) -> None:
+    def closing(response: httpx.Response) -> None:
+        response.close()
+
+    async def aclosing(response: httpx.Response) -> None:
+        await response.aclose()
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, stream=httpx.ByteStream(b'{"eventId": "x"}'))
+
+    hooks = {"response": [aclosing if driver.kind == "async" else closing]}
+    args = {**driver.mock_transport(answer), "event_hooks": hooks}
+    with pytest.raises(error_class) as caught:
+        driver.send(driver.facade(max_retries=0, http_client_args=args))
+    assert caught.value.status == status

@@ -27,6 +27,7 @@ from people_events_client import (
     PeopleEvents,
     PeopleEventsError,
     TransportError,
+    redis_limiter,
 )
 from people_events_client.api.events import send_custom_event
 from people_events_client.models import EventResponse, IdentifierType
@@ -47,6 +48,8 @@ BAD_OPTIONS = [
     ({"timeout": math.nan}, "timeout"),
     ({"timeout": httpx.Timeout(None)}, "timeout"),
     ({"timeout": httpx.Timeout(5.0, read=None)}, "timeout.read"),
+    ({"timeout": 1e10}, "timeout"),
+    ({"deadline": 1e10}, "deadline"),
     ({"max_retries": 1.5}, "max_retries"),
     ({"max_retries": -1}, "max_retries"),
     ({"max_retries": True}, "max_retries"),
@@ -82,6 +85,9 @@ def test_invalid_options_raise_value_error(
         ("http://127.0.0.1:8080", False, True),
         ("http://localhost:8080", False, True),
         ("http://[::1]:8080", False, True),
+        ("http://tenant.localhost:8080", False, False),
+        ("https://api.example.com/ ", False, False),
+        ("https://api example.com", False, False),
         ("http://api.infobip.com", False, False),
         ("http://api.infobip.com", True, True),
         ("https://x.com?tenant=1", False, False),
@@ -331,3 +337,25 @@ def test_a_proxy_variable_without_a_scheme_works_as_in_plain_httpx(
     with pytest.raises(httpx.ProxyError):
         httpx.post("https://api.example.invalid/x")  # plain httpx does the same with this environment
     assert heads[1].startswith(b"CONNECT api.example.invalid:443")
+
+
+@pytest.mark.parametrize("url", ["redis//localhost:6379/0", "http://localhost:6379", ""])
+def test_a_malformed_redis_url_is_refused_at_once(url: str) -> None:
+    with pytest.raises(ValueError, match="Redis URL"):
+        redis_limiter(url, rate_limit=250)
+
+
+def test_a_construction_failure_never_shows_the_credential_in_a_traceback_with_locals() -> None:
+    """Options are checked and the TLS context built before the Authorization value exists; where it exists, its
+    repr is hidden. (The caller's own frame holds the token it passed: only the library's frames are checked.)"""
+    for options in ({"timeout": 0}, {"http_client_args": {"verify": "/no/such/ca-bundle.pem"}}):
+        try:
+            PeopleEvents(BASE_URL, auth=BearerToken("hunter2-very-secret"), **options)
+        except (ValueError, OSError) as err:
+            stack = traceback.TracebackException.from_exception(err, capture_locals=True).stack
+        else:
+            raise AssertionError(f"{options} was accepted")
+        library = [frame for frame in stack if "people_events_client" in frame.filename or "httpx" in frame.filename]
+        assert library
+        for frame in library:
+            assert not [value for value in (frame.locals or {}).values() if "hunter2" in value]

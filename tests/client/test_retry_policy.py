@@ -16,7 +16,7 @@ NOW = datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC).timestamp()
 OUTCOMES: list[tuple[httpx.Response | httpx.TransportError, bool, bool]] = [
     # outcome, retried, may have stored
     (httpx.Response(201), False, True),
-    (httpx.Response(200), False, False),
+    (httpx.Response(200), False, True),
     (httpx.Response(400), False, False),
     (httpx.Response(401), False, False),
     (httpx.Response(404), False, False),

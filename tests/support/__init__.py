@@ -4,7 +4,8 @@
 - ``net``: `free_port`.
 - ``spec``: openapi.yaml loaded once, the Send Event operation, `assert_conforms` for a response.
 - ``windows``: `max_per_rolling_second` for acceptance-time checks.
-- ``servers``: `silent_server` (accepts, never answers) and `scripted_http_server` (canned answers).
+- ``servers``: `silent_server` (accepts, never answers), `scripted_http_server` (canned answers), and
+  `trickling_server` (an answer a byte at a time).
 - ``mock_admin``: `stored_events`, `set_fault`, `clear_faults` through the mock's admin API.
 - ``facades``: a `Driver` that runs the sync or the async facade through the same calls; canned Infobip answers.
 - ``senders``: threads and processes sending through the facade, counting the server's 429s.

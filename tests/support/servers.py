@@ -1,5 +1,5 @@
-"""Small loopback servers that misbehave on purpose: one that accepts and never answers (a hung dependency), and
-one that answers every request with a scripted response."""
+"""Small loopback servers that misbehave on purpose: one that accepts and never answers (a hung dependency), one
+that answers every request with a scripted response, and one that trickles its answer a byte at a time."""
 
 from __future__ import annotations
 
@@ -80,6 +80,50 @@ def scripted_http_server(script: Script) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+@contextmanager
+def trickling_server(*, head: bytes, body: bytes, interval: float, trickle_head: bool) -> Iterator[str]:
+    """An HTTP server on 127.0.0.1 that reads a request and sends ``head`` then ``body``, one byte every
+    ``interval`` seconds (the head at once unless ``trickle_head``); yields its base URL."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.05)
+    stop = threading.Event()
+
+    def answer(conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(5)
+            try:
+                conn.recv(65536)
+                if not trickle_head:
+                    conn.sendall(head)
+                for byte in (head if trickle_head else b"") + body:
+                    if stop.wait(interval):
+                        return
+                    conn.sendall(bytes([byte]))
+            except OSError:
+                return
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=answer, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()
 
 
 def json_body(payload: object) -> bytes:
