@@ -5,6 +5,12 @@
 - ``spec``: openapi.yaml loaded once, the Send Event operation, `assert_conforms` for a response.
 - ``windows``: `max_per_rolling_second` for acceptance-time checks.
 - ``versions``: the version both packages must carry (scripts/versioning.py, loaded by path).
+- ``servers``: `silent_server` (accepts, never answers), `scripted_http_server` (canned answers), and
+  `trickling_server` (an answer a byte at a time).
+- ``mock_admin``: `stored_events`, `set_fault`, `clear_faults` through the mock's admin API.
+- ``facades``: a `Driver` that runs the sync or the async facade through the same calls; canned Infobip answers.
+- ``senders``: threads and processes sending through the facade, counting the server's 429s.
+- ``forking``: `in_forked_children`, as pre-fork servers run code; `describe_error`.
 - ``respx_router``: the ``api`` fixture, a respx router on `BASE_URL` (a pytest plugin).
 - ``redis_server``: throwaway Debian redis-server fixtures (a pytest plugin).
 - ``freshness``: stops a run at once when generated/ is stale, naming `make regenerate` (a pytest plugin).
