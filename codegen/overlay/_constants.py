@@ -16,12 +16,13 @@ DEFAULT_RATE_LIMIT: Final = 250
 """Infobip's Send Event limit, requests per second per account (x-throttling-info)."""
 PACING_BURST_DIVISOR: Final = 10
 """A second, shorter window (1/10 s, 1/10 of the budget) smooths bursts for strict rolling windows."""
-PACING_MARGIN_MS: Final = 15
-"""The client's one-second window is this much longer, so jitter in transit cannot overrun the server's window."""
+PACING_MARGIN_MS: Final = 5
+"""The client's one-second window is this much longer than the server's. Small: a permit counts from its response,
+which comes after the server counted the request; the margin covers whole-millisecond rounding."""
 PACING_TAKERS: Final = 4
 """Waiters of one budget in a process that may ask it for a permit at once: one would serialise fleet pacing on
 Redis round trips; more would wake in herds."""
-PACING_RELEASE_DELAY: Final = 1.015
+PACING_RELEASE_DELAY: Final = 1.005
 """A budget no facade holds any more is kept this long (its longest window), so that facades created and closed
 one after another still share it."""
 PACING_MIN_WAIT: Final = 0.001

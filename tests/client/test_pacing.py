@@ -32,10 +32,10 @@ def local(rate_limit: int | None = 250, **options: object) -> dict[str, object]:
 @pytest.mark.parametrize(
     ("rate_limit", "windows"),
     [
-        (250, [Window(25, 100), Window(250, 1015, from_response=True)]),
-        (50, [Window(5, 100), Window(50, 1015, from_response=True)]),
-        (15, [Window(2, 100), Window(15, 1015, from_response=True)]),
-        (1, [Window(1, 1015, from_response=True)]),
+        (250, [Window(25, 100), Window(250, 1005, from_response=True)]),
+        (50, [Window(5, 100), Window(50, 1005, from_response=True)]),
+        (15, [Window(2, 100), Window(15, 1005, from_response=True)]),
+        (1, [Window(1, 1005, from_response=True)]),
     ],
     ids=["250", "50", "15", "1"],
 )
@@ -50,19 +50,19 @@ def test_a_budget_grants_a_permit_then_reports_the_wait_without_taking_one() -> 
     assert wait == 0.0
     refused, first_wait = budget.take()
     assert refused is None
-    assert 0.5 < first_wait <= 1.015
+    assert 0.5 < first_wait <= 1.005
     assert budget.take()[1] <= first_wait  # asking again took nothing: the wait only shrinks
 
 
 def test_a_restamped_permit_counts_from_its_response() -> None:
-    """A permit whose response came 0.3 s after it was taken holds its slot until 1.015 s after the response."""
+    """A permit whose response came 0.3 s after it was taken holds its slot until 1.005 s after the response."""
     budget = LocalBudget(1)
     taken_at, _ = budget.take()
     assert taken_at is not None
     time.sleep(0.3)
     budget.restamp(taken_at)
     _, wait = budget.take()
-    assert 0.9 < wait <= 1.015
+    assert 0.9 < wait <= 1.005
 
 
 def test_a_burst_window_limits_a_tenth_of_a_second() -> None:
@@ -175,7 +175,7 @@ def _paced(rate: int, senders: int, per_sender: int, run: Callable[..., None]) -
 
 
 def test_threads_never_exceed_the_rate_in_any_window_of_the_budget() -> None:
-    """16 threads at 20/s for 50 sends: by the transport's clock, no 1.015 s window holds more than 20 sends and
+    """16 threads at 20/s for 50 sends: by the transport's clock, no 1.005 s window holds more than 20 sends and
     no 100 ms window more than 2 (the client-side view; server-side acceptance is checked against the mock)."""
 
     def run(rate: int, senders: int, per_sender: int, stamp: Callable[[httpx.Request], httpx.Response]) -> None:
@@ -202,7 +202,7 @@ def test_threads_never_exceed_the_rate_in_any_window_of_the_budget() -> None:
 
 def test_facades_created_and_closed_one_after_another_still_share_a_budget() -> None:
     """A facade per job (created, used, closed) at 5/s for 12 jobs: the budget outlives each facade by one window,
-    so no 1.015 s window holds more than 5 sends."""
+    so no 1.005 s window holds more than 5 sends."""
     times: list[float] = []
 
     def stamp(request: httpx.Request) -> httpx.Response:
