@@ -36,7 +36,6 @@ from people_events_client import (
     PeopleEvents,
     PeopleEventsError,
     RateLimited,
-    ServerError,
     Unauthorized,
 )
 from people_events_client.api.events import send_custom_event
@@ -44,10 +43,11 @@ from people_events_mock import create_app
 from people_events_mock.testing import serve
 
 from .fuzzing import load_schema
+from .outcomes import expected_error
 from .prism import PrismServer, run_prism, violation_lines, violations
 from .report import curl_for
-from .spec import REPO_ROOT, SEND_EVENT_PATH, SPEC_PATH, send_event_operation
-from .targets import LIVE, MOCK_API_KEY, MOCK_ONLY_REASON, mock_seeds, seed_properties
+from .spec import REPO_ROOT, SEND_EVENT_PATH, SPEC_PATH, documented_statuses, seed_properties, send_event_operation
+from .targets import LIVE, MOCK_API_KEY, MOCK_ONLY_REASON, mock_seeds
 
 pytestmark = pytest.mark.prism
 
@@ -62,16 +62,8 @@ POSITIVE_EXAMPLES: Final = 60
 #: The upstream mock's limit for accounts A and B: low, so that a burst through Prism (a few ms per request)
 #: reaches it well within one second. The client paces account A to it; B's unpaced burst gets the 429.
 UPSTREAM_RATE: Final = 40
-ERROR_STATUSES: Final = [
-    (400, BadRequest),
-    (401, Unauthorized),
-    (403, Forbidden),
-    (404, NotFound),
-    (413, PeopleEventsError),
-    (415, PeopleEventsError),
-    (429, RateLimited),
-    (500, ServerError),
-]
+#: Every documented error status, with the class the client raises for it.
+ERROR_STATUSES: Final = [(status, expected_error(status)) for status in documented_statuses() if status >= 400]
 
 
 @pytest.fixture(scope="module", autouse=True)

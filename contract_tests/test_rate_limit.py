@@ -21,9 +21,11 @@ from starlette.applications import Starlette
 
 from people_events_client import PeopleEvents
 from people_events_mock.testing import mock_process
+from tests.support.clock import FakeClock
 
-from .ratelimit import MockClock, assert_accounts_are_isolated, assert_rolling_second_limit
-from .targets import MOCK_API_KEY, throttling_limit
+from .ratelimit import assert_accounts_are_isolated, assert_rolling_second_limit
+from .spec import throttling_limit
+from .targets import MOCK_API_KEY
 
 pytestmark = pytest.mark.usefixtures("mock_target_only")
 
@@ -35,7 +37,7 @@ MIN_BUSIEST_SECOND_SHARE: Final = 0.8
 
 
 async def test_251st_request_in_a_rolling_second_gets_429_with_retry_after(
-    mock_app: Callable[..., Starlette], mock_clock: MockClock
+    mock_app: Callable[..., Starlette], mock_clock: FakeClock
 ) -> None:
     """250 requests of one rolling second pass; the 251st gets a spec-valid 429 with Retry-After >= 1 and stores
     nothing; sent again Retry-After seconds later, it gets 201."""
@@ -43,7 +45,7 @@ async def test_251st_request_in_a_rolling_second_gets_429_with_retry_after(
 
 
 async def test_account_b_is_unaffected_by_account_a_burst(
-    mock_app: Callable[..., Starlette], mock_clock: MockClock
+    mock_app: Callable[..., Starlette], mock_clock: FakeClock
 ) -> None:
     """Account A over its limit throttles every credential of A, and none of account B's 250 requests."""
     await assert_accounts_are_isolated(mock_app(clock=mock_clock), mock_clock)
