@@ -34,7 +34,7 @@ import schemathesis
 from schemathesis import Case, CheckContext, Response
 
 from .live import EventBudgetExhausted
-from .spec import SEND_EVENT_PATH, error_envelope_errors, identifier_types
+from .spec import SEND_EVENT_PATH, documented_statuses, error_envelope_errors, identifier_types
 
 __all__ = [
     "KnownIds",
@@ -50,9 +50,13 @@ __all__ = [
 _CREATED: Final = 201
 _BAD_REQUEST: Final = 400
 _THROTTLED: Final = 429
-#: Statuses that may answer before identifierType is validated (docs/ARCHITECTURE.md, "The reference mock": its
-#: check order is 401, 403, 429, 413, 415, then 400), and 400 itself.
-_ANSWERS_BEFORE_QUERY_VALIDATION: Final = frozenset({400, 401, 403, 413, 415, 429})
+_NOT_FOUND: Final = 404
+#: What may answer a request whose identifierType is invalid: 400 itself, or any documented 4xx that a server may
+#: check first (credentials, scope, the limit, size, media type: docs/ARCHITECTURE.md, "The reference mock", gives
+#: its order), but never the person lookup's 404, which would mean the value was taken as an identifier type.
+_ANSWERS_BEFORE_QUERY_VALIDATION: Final = frozenset(
+    status for status in documented_statuses() if 400 <= status < 500 and status != _NOT_FOUND
+)
 #: The segments of the Send Event path before, between and after its two ids.
 _PATH_SEGMENTS: Final = SEND_EVENT_PATH.strip("/").split("/")
 _PERSON_AT: Final = _PATH_SEGMENTS.index("{personId}")

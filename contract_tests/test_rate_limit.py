@@ -8,7 +8,6 @@ server-side facts: the statuses the server sent, and when it accepted each event
 
 from __future__ import annotations
 
-import bisect
 import threading
 import uuid
 from collections import Counter
@@ -22,6 +21,8 @@ from starlette.applications import Starlette
 from people_events_client import PeopleEvents
 from people_events_mock.testing import mock_process
 from tests.support.clock import FakeClock
+from tests.support.mock_admin import stored_events
+from tests.support.windows import max_per_rolling_second
 
 from .ratelimit import assert_accounts_are_isolated, assert_rolling_second_limit
 from .spec import throttling_limit
@@ -69,12 +70,6 @@ class StatusCountingTransport(httpx.BaseTransport):
         self._inner.close()
 
 
-def busiest_rolling_second(times: list[float]) -> int:
-    """The most events accepted within any one second."""
-    times = sorted(times)
-    return max((bisect.bisect_right(times, t + 1.0 - 1e-9) - i for i, t in enumerate(times)), default=0)
-
-
 @pytest.mark.slow
 def test_paced_client_never_sees_429_at_the_limit() -> None:
     """PeopleEvents with its default rate_limit=250 sends 500 events from two threads at the account's limit:
@@ -87,7 +82,7 @@ def test_paced_client_never_sees_429_at_the_limit() -> None:
         accepted = send_paced(mock.base_url, counting)
     assert counting.statuses == {201: PACED_EVENTS}
     assert len(accepted) == PACED_EVENTS
-    busiest = busiest_rolling_second(accepted)
+    busiest = max_per_rolling_second(accepted)
     assert MIN_BUSIEST_SECOND_SHARE * throttling_limit() <= busiest <= throttling_limit()
 
 
@@ -111,5 +106,5 @@ def send_paced(base_url: str, counting: StatusCountingTransport) -> list[float]:
         for sender in senders:
             sender.join()
 
-    events = httpx.get(f"{base_url}/_mock/events", params={"account": "A"}).json()["events"]
-    return [float(event["acceptedAt"]) for event in events]
+    with httpx.Client(base_url=base_url) as admin:
+        return [float(event["acceptedAt"]) for event in stored_events(admin, account="A")]
