@@ -22,6 +22,7 @@ from typing import Any, Final
 
 import yaml
 
+from .nested import nested_env
 from .spec import REPO_ROOT
 
 __all__ = ["CHANGES", "Change", "Outcome", "Step", "copy_repository", "run_step"]
@@ -185,17 +186,12 @@ def copy_repository(destination: Path) -> Path:
 
 
 def _env(repository: Path, pycache: Path) -> dict[str, str]:
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("CONTRACT_", "INFOBIP_")) and name != "PYTHONDONTWRITEBYTECODE"
-    }
-    # The copy's packages before the editable installs of this checkout (those come from .pth files, after).
-    return env | {
-        "PYTHONPATH": f"{repository}{os.pathsep}{repository / 'generated'}",
-        "CONTRACT_MAX_EXAMPLES": MAX_EXAMPLES,
-        "PYTHONPYCACHEPREFIX": str(pycache),
-    }
+    # The copy's packages come before the editable installs of this checkout (those come from .pth files, after).
+    return nested_env(
+        pycache,
+        PYTHONPATH=f"{repository}{os.pathsep}{repository / 'generated'}",
+        CONTRACT_MAX_EXAMPLES=MAX_EXAMPLES,
+    )
 
 
 def run_step(repository: Path, step: Step, pycache: Path) -> Outcome:

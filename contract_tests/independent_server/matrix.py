@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from ..nested import nested_env
 from ..spec import REPO_ROOT
 from .server import IndependentServer, serve
 from .variants import CORRECT, VARIANTS, Variant, variant_named
@@ -82,24 +83,17 @@ class Run:
 
 
 def _live_env(base_url: str, pycache: str) -> dict[str, str]:
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("CONTRACT_", "INFOBIP_")) and name != "PYTHONDONTWRITEBYTECODE"
-    }
     identifier_type, person_id = NAMED_PERSON
-    return env | {
-        "CONTRACT_TARGET": "live",
-        "CONTRACT_SEED": SEED,
-        "INFOBIP_BASE_URL": base_url,
-        "INFOBIP_API_KEY": API_KEY,
-        "INFOBIP_PERSON_ID": person_id,
-        "INFOBIP_IDENTIFIER_TYPE": identifier_type,
-        "INFOBIP_DEFINITION_ID": new_service(CORRECT).definition_id,
-        # Byte code (and pytest's rewritten asserts) cached once for every run of the matrix, outside the tree:
-        # compiling schemathesis and the suite from source costs each run about 3 s of CPU.
-        "PYTHONPYCACHEPREFIX": pycache,
-    }
+    return nested_env(
+        pycache,
+        CONTRACT_TARGET="live",
+        CONTRACT_SEED=SEED,
+        INFOBIP_BASE_URL=base_url,
+        INFOBIP_API_KEY=API_KEY,
+        INFOBIP_PERSON_ID=person_id,
+        INFOBIP_IDENTIFIER_TYPE=identifier_type,
+        INFOBIP_DEFINITION_ID=new_service(CORRECT).definition_id,
+    )
 
 
 def run_variant(name: str, pycache: str) -> Run:
