@@ -66,15 +66,17 @@ _EVENTS_PATH: Final = re.compile(
 #: An httpx request extension: ``extensions={UNPACED: True}`` asks the guard not to pace the request (admitted
 #: only for a person the guard made up).
 UNPACED: Final = "contract_tests.unpaced"
-#: Identifier types whose ids are digits (a phone number, Infobip's own person id).
-_NUMERIC_IDENTIFIER_TYPES: Final = frozenset({"PHONE", "ID"})
+#: Made-up ids of these types are digits: a phone number in E.164's 15 digits under the unassigned country code 999,
+#: and a person id that still fits a signed 64-bit integer.
+_NUMERIC_PREFIX_AND_LENGTH: Final = {"PHONE": ("999", 15), "ID": ("9", 18)}
 
 
 def fresh_person_id(identifier_type: str) -> str:
-    """A random person id of `identifier_type` that no account can have created (96 random bits), shaped like one:
-    digits for a phone number or a person id, an address for an email, a token otherwise."""
-    if identifier_type in _NUMERIC_IDENTIFIER_TYPES:
-        return "9" + "".join(secrets.choice("0123456789") for _ in range(29))
+    """A random person id of `identifier_type` that no account can have created (at least 40 random bits), shaped
+    like one: digits for a phone number or a person id, an address for an email, a token otherwise."""
+    if identifier_type in _NUMERIC_PREFIX_AND_LENGTH:
+        prefix, length = _NUMERIC_PREFIX_AND_LENGTH[identifier_type]
+        return prefix + "".join(secrets.choice("0123456789") for _ in range(length - len(prefix)))
     token = f"contract-unknown-{secrets.token_hex(12)}"
     return f"{token}@example.invalid" if identifier_type == "EMAIL" else token
 

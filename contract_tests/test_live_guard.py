@@ -186,8 +186,8 @@ def test_an_unpaced_request_still_holds_a_budget_slot() -> None:
 @pytest.mark.parametrize(
     ("identifier_type", "shape"),
     [
-        ("PHONE", r"9\d{29}"),
-        ("ID", r"9\d{29}"),
+        ("PHONE", r"999\d{12}"),
+        ("ID", r"9\d{17}"),
         ("EMAIL", r".+@example\.invalid"),
         ("LINE", r"contract-unknown-[0-9a-f]{24}"),
     ],
