@@ -62,6 +62,14 @@ def mock_target_only() -> None:
         pytest.skip(MOCK_ONLY_REASON)
 
 
+@pytest.fixture(scope="module")
+def mock_target_only_module() -> None:
+    """`mock_target_only` for a module whose module-scoped fixtures must not even start on a live target (pytest
+    sets up wider-scoped fixtures first)."""
+    if TARGET_KIND is TargetKind.LIVE:
+        pytest.skip(MOCK_ONLY_REASON)
+
+
 @pytest.fixture
 def mock_clock() -> FakeClock:
     """A fresh `FakeClock` for ``create_app(clock=...)``."""

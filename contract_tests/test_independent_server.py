@@ -17,7 +17,7 @@ from .independent_server.matrix import NAMED_PERSON, Run, caught, run_matrix
 from .independent_server.variants import CORRECT, VARIANTS, Variant
 from .live import DEFAULT_MAX_EVENTS
 
-pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("mock_target_only")]
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("mock_target_only_module")]
 
 #: The live-safe tests that must have run (and passed) against the correct server.
 LIVE_CHECKS: Final = {
@@ -36,7 +36,7 @@ def _replay(variant: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def runs() -> dict[str, Run]:
+def runs(mock_target_only_module: None) -> dict[str, Run]:
     return {run.variant: run for run in run_matrix([CORRECT.name, *(variant.name for variant in VARIANTS)])}
 
 

@@ -47,9 +47,10 @@ from .outcomes import expected_error
 from .prism import PrismServer, run_prism, violation_lines, violations
 from .report import curl_for
 from .spec import REPO_ROOT, SEND_EVENT_PATH, SPEC_PATH, documented_statuses, seed_properties, send_event_operation
-from .targets import LIVE, MOCK_API_KEY, MOCK_ONLY_REASON, mock_seeds
+from .targets import MOCK_API_KEY, mock_seeds
 
-pytestmark = pytest.mark.prism
+# Module-scoped, so that it skips before the module-scoped servers below are started.
+pytestmark = [pytest.mark.prism, pytest.mark.usefixtures("mock_target_only_module")]
 
 OFFICIAL_SPEC: Final = REPO_ROOT / "contract_tests" / "reference" / "infobip-people-events.official.json"
 #: The nodes of the official spec typed `additionalProperties: {type: object}` that its own example violates.
@@ -64,13 +65,6 @@ POSITIVE_EXAMPLES: Final = 60
 UPSTREAM_RATE: Final = 40
 #: Every documented error status, with the class the client raises for it.
 ERROR_STATUSES: Final = [(status, expected_error(status)) for status in documented_statuses() if status >= 400]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _mock_only() -> None:
-    # Module-scoped, so that it runs before the module-scoped servers below are started.
-    if LIVE is not None:
-        pytest.skip(MOCK_ONLY_REASON)
 
 
 @pytest.fixture(scope="module")

@@ -12,13 +12,13 @@ import pytest
 
 from .spec_changes import CHANGES, Change, Outcome, copy_repository, run_step
 
-pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("mock_target_only")]
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("mock_target_only_module")]
 
 WORKERS: Final = 2
 
 
 @pytest.fixture(scope="module")
-def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Outcome]]:
+def outcomes(mock_target_only_module: None, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Outcome]]:
     """Every change's steps, run in a copy of the repository of its own."""
     pycache = tmp_path_factory.mktemp("pycache")
 
