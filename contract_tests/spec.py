@@ -21,6 +21,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from tests.support.spec import ROOT, SPEC_PATH, load_spec, send_event_operation, send_event_path
+from tests.support.spec import documented_statuses as shared_documented_statuses
 
 __all__ = [
     "REPO_ROOT",
@@ -89,7 +90,7 @@ def max_length(parameter: str) -> int:
 
 def documented_statuses() -> tuple[int, ...]:
     """The statuses the operation documents, ascending."""
-    return tuple(sorted(int(status) for status in send_event_operation()["responses"]))
+    return tuple(shared_documented_statuses())
 
 
 def throttling_limit() -> int:

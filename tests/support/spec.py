@@ -31,6 +31,10 @@ def send_event_path() -> str:
     raise LookupError(f"openapi.yaml has no POST operation {SEND_EVENT_OPERATION_ID!r}")
 
 
+#: The Send Event path template, as openapi.yaml has it now.
+SEND_EVENT_PATH = send_event_path()
+
+
 def send_event_operation() -> dict[str, Any]:
     """The Send Event operation object of openapi.yaml."""
     operation: dict[str, Any] = load_spec()["paths"][send_event_path()]["post"]
