@@ -29,6 +29,7 @@ __all__ = [
     "SEND_EVENT_PATH",
     "SPEC_PATH",
     "documented_statuses",
+    "echo_event_id",
     "error_detail_fields",
     "error_envelope_errors",
     "event_id_pattern",
@@ -159,6 +160,17 @@ def same_event(expected: Mapping[str, Any], parsed: Mapping[str, Any]) -> bool:
         return value
 
     return {k: normal(v) for k, v in expected.items()} == {k: normal(v) for k, v in parsed.items() if k in expected}
+
+
+def echo_event_id(status: int, body: Any, request: Any) -> Any:
+    """`body` as a server answers `request` (an httpx request): a 201 records the eventId the request sent."""
+    try:
+        sent = json.loads(request.content) if request.content else {}
+    except ValueError:
+        return body
+    if status != 201 or not isinstance(body, dict) or not isinstance(sent, dict) or "eventId" not in sent:
+        return body
+    return {**body, "eventId": sent["eventId"]}
 
 
 def event_path(person_id: str, definition_id: str) -> str:

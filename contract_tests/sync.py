@@ -52,6 +52,7 @@ from .reference import (
 from .spec import (
     REPO_ROOT,
     documented_statuses,
+    echo_event_id,
     error_detail_fields,
     event_path,
     identifier_types,
@@ -320,7 +321,8 @@ REFERENCE_CHECKS: Final = (
 
 
 class _Recorder:
-    """An httpx.MockTransport body: records each request and answers with a canned response."""
+    """An httpx.MockTransport body: records each request and answers with a canned response (a 201 records the
+    eventId sent, as a server does)."""
 
     def __init__(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         self.status, self.body, self.headers = status, body, headers or {}
@@ -328,7 +330,7 @@ class _Recorder:
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
-        return httpx.Response(self.status, json=self.body, headers=self.headers)
+        return httpx.Response(self.status, json=echo_event_id(self.status, self.body, request), headers=self.headers)
 
 
 def _facade(recorder: _Recorder) -> PeopleEvents:
@@ -446,7 +448,7 @@ def _facade_sends_every_query_parameter() -> list[Drift]:
 
 def _facade_parses_every_documented_response() -> list[Drift]:
     drifts = []
-    outcome = _send(_created())
+    outcome = _send(_created(), event_id=seed_response_example()["eventId"])
     if not isinstance(outcome, EventResponse) or not same_event(seed_response_example(), outcome.to_dict()):
         drifts.append(Drift(_facade_file(), f"the spec's 201 example does not come back from send(): {outcome!r}"))
     errors_file = overlay_source(PeopleEventsError)

@@ -37,6 +37,7 @@ from .outcomes import expected_attempts, expected_error
 from .probe import parse_retry_after
 from .spec import (
     documented_statuses,
+    echo_event_id,
     event_path,
     identifier_types,
     query_parameter_errors,
@@ -69,11 +70,14 @@ class Canned:
     def body(self) -> Any:
         return json.loads(self.content)
 
-    def response(self) -> httpx.Response:
+    def response(self, request: httpx.Request) -> httpx.Response:
+        """The canned response to `request`; a documented 201 records the eventId the request sent."""
         if self.documented:
             problems = response_errors(self.status, self.headers, self.content)
             if problems:
                 pytest.fail(f"canned {self.status} has drifted from openapi.yaml: {'; '.join(problems)}")
+            body = echo_event_id(self.status, self.body(), request)
+            return httpx.Response(self.status, headers=self.headers, content=json.dumps(body).encode())
         return httpx.Response(self.status, headers=self.headers, content=self.content)
 
 
@@ -144,7 +148,7 @@ def send(request: pytest.FixtureRequest, clock: FakeClock) -> Send:
 
 
 def _serve(api: respx.MockRouter, canned: Canned) -> respx.Route:
-    return api.post(path__startswith="/").mock(side_effect=lambda request: canned.response())
+    return api.post(path__startswith="/").mock(side_effect=canned.response)
 
 
 @pytest.mark.parametrize("identifier_type", identifier_types())
@@ -202,7 +206,7 @@ def test_the_201_example_comes_back_as_the_event(api: respx.MockRouter, send: Se
     """The spec's 201 example returns the event it records, after one attempt."""
     canned = documented_response(201)
     route = _serve(api, canned)
-    event = send(PERSON, DEFINITION, identifier_type=identifier_types()[0], event_id=EVENT_ID)
+    event = send(PERSON, DEFINITION, identifier_type=identifier_types()[0], event_id=canned.body()["eventId"])
     assert same_event(canned.body(), event.to_dict())
     assert route.call_count == 1
 

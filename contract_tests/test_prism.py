@@ -261,7 +261,13 @@ def test_generated_client_against_prism_mock_succeeds_for_the_seed_sample(prism_
     its answer, the spec's 201 example."""
     expected = _seed_example()
     with PeopleEvents(prism_mock.base_url, "any-key", rate_limit=None, max_retries=0) as people:
-        event = people.send("jane.doe@example.com", "addToCart", identifier_type="EMAIL", properties=seed_properties())
+        event = people.send(
+            "jane.doe@example.com",
+            "addToCart",
+            identifier_type="EMAIL",
+            properties=seed_properties(),
+            event_id=expected["eventId"],  # Prism answers the example, whose eventId the client must have sent
+        )
     assert (event.event_id, event.definition_id) == (expected["eventId"], expected["definitionId"])
     assert isinstance(event.properties, EventProperties)
     assert event.properties.to_dict() == expected["properties"]
