@@ -90,6 +90,11 @@ class ProbeOutcome:
     after_wait: Exchange | None = None
 
     @property
+    def sent(self) -> int:
+        """Requests sent: the burst's, and the one after Retry-After."""
+        return len(self.burst) + (self.after_wait is not None)
+
+    @property
     def throttled(self) -> list[Exchange]:
         return [exchange for exchange in self.burst if exchange.status == _THROTTLED]
 
@@ -128,7 +133,7 @@ async def run_probe(
     first 429, the request cap or `BURST_SECONDS`; then wait Retry-After, send once more, and wait for the window
     to empty."""
     outcome = ProbeOutcome(limit)
-    cap, deadline = max_requests(limit), clock() + BURST_SECONDS
+    cap, deadline = max_requests(limit) - 1, clock() + BURST_SECONDS  # one left for the request after Retry-After
     started = 0
 
     halted = False

@@ -67,7 +67,7 @@ async def test_rate_limit_holds_for_requests_that_store_nothing(contract_target:
 
     throttled = outcome.throttled
     REPORT.probe = (
-        f"{len(outcome.burst)} requests, {len(throttled)} answered 429, busiest second "
+        f"{outcome.sent} requests, {len(throttled)} answered 429, busiest second "
         f"{outcome.busiest_second(admitted_only=True)} other answers; after Retry-After "
         f"({outcome.waited if outcome.waited is not None else '-'} s): "
         f"{outcome.after_wait.status if outcome.after_wait else '-'}"
