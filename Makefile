@@ -14,7 +14,7 @@ FUZZ_EXAMPLES ?= 2000
 CHAOS_ARGS ?=
 
 .PHONY: setup regenerate check-drift lint lint-spec typecheck test unit contract fuzz mock bench chaos clean \
-	fresh docs dist
+	fresh docs dist fuzz-url mutants
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -79,6 +79,17 @@ contract: fresh
 fuzz: fresh
 	CONTRACT_MAX_EXAMPLES=$(FUZZ_EXAMPLES) CONTRACT_SEED=$(SEED) $(PYTEST) contract_tests/test_schemathesis.py \
 		--junitxml=reports/fuzz-junit.xml
+
+# Our schemathesis configuration and checks against any server: make fuzz-url URL=<base URL> KEY=<API key> [SEED=<n>].
+# The key is read from the environment by contract_tests/fuzz_url.py, never echoed.
+fuzz-url: setup
+	@test -n "$(URL)" || { echo "usage: make fuzz-url URL=<base URL> KEY=<API key> [SEED=<n>]"; exit 2; }
+	$(BIN)/python -m contract_tests.fuzz_url --url "$(URL)" $(if $(SEED),--seed $(SEED))
+
+# The contract suite in live mode against the independent server, correct and every variant: prints the table.
+# VARIANTS="created-200 no-limit" runs only those.
+mutants: setup
+	$(BIN)/python -m contract_tests.independent_server.matrix $(foreach v,$(VARIANTS),--variant $(v))
 
 # `make test` never runs against live Infobip, even with CONTRACT_TARGET exported in the shell.
 test: lint lint-spec check-drift

@@ -33,7 +33,7 @@ from people_events_client import (
 from people_events_client._pacing import budgets_in_use
 from people_events_mock.testing import MockProcess, mock_process
 from tests.support.forking import describe_error, in_forked_children
-from tests.support.mock_admin import clear_faults, set_fault, stored_events
+from tests.support.mock_admin import clear_faults, reset, set_fault, stored_events
 from tests.support.redis_server import RedisServer
 from tests.support.servers import json_body, scripted_http_server, silent_server, trickling_server
 
@@ -49,7 +49,7 @@ def served() -> Iterator[MockProcess]:
 @pytest.fixture
 def mock(served: MockProcess) -> MockProcess:
     """The served mock, reset to its fixtures (no events, no faults)."""
-    httpx.post(f"{served.base_url}/_mock/reset", json={}, timeout=30).raise_for_status()
+    reset(served.base_url)
     return served
 
 
