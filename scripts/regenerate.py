@@ -52,11 +52,19 @@ def run_generator(workdir: Path) -> Path:
     return out
 
 
+def overlay_sources() -> list[Path]:
+    """Every overlay module, subpackages included (e.g. ``overlay/delivery/engine.py``), in a stable order."""
+    return sorted(p for p in OVERLAY.rglob("*.py") if not CACHE_NAMES.intersection(p.relative_to(OVERLAY).parts))
+
+
 def copy_overlay(package_dir: Path) -> None:
-    for source in sorted(OVERLAY.glob("*.py")):
-        target = package_dir / source.name
+    for source in overlay_sources():
+        relative = source.relative_to(OVERLAY)
+        target = package_dir / relative
         if target.exists():
-            sys.exit(f"regenerate: overlay {source.name} would replace a generated file; use a template instead")
+            name = relative.as_posix()
+            sys.exit(f"regenerate: overlay {name} would replace a generated file; use a template instead")
+        target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(overlay_header(source) + source.read_text(encoding="utf-8"), encoding="utf-8")
 
 

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from check_drift import drift  # noqa: E402
-from regenerate import OVERLAY, overlay_header, regenerate  # noqa: E402
+from regenerate import OVERLAY, overlay_header, overlay_sources, regenerate  # noqa: E402
 
 GENERATED = ROOT / "generated"
 PACKAGE = GENERATED / "people_events_client"
@@ -26,13 +26,14 @@ def fresh(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_overlay_modules_are_copied_with_a_header_naming_their_source() -> None:
-    sources = sorted(OVERLAY.glob("*.py"))
+    sources = overlay_sources()
     assert sources, "the overlay has modules"
     for source in sources:
-        copied = (PACKAGE / source.name).read_text()
+        relative = source.relative_to(OVERLAY).as_posix()
+        copied = (PACKAGE / relative).read_text()
         assert (
             copied.splitlines()[0]
-            == f"# copied from codegen/overlay/{source.name} by `make regenerate`; edit there, never here."
+            == f"# copied from codegen/overlay/{relative} by `make regenerate`; edit there, never here."
         )
         assert copied == overlay_header(source) + source.read_text()
 
