@@ -7,9 +7,11 @@ nothing), never inferred from the command's own output.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import signal
+import sqlite3
 import subprocess
 import time
 from collections import Counter
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 
 from people_events_client.cli.event_ids import canonical_row, derive_event_id
 from people_events_client.delivery import SQLiteStore
@@ -34,6 +37,7 @@ from tests.support.bulk import (
     wrong_type_row,
 )
 from tests.support.mock_admin import clear_faults, send_event_requests, set_faults, stored_events
+from tests.support.redis_server import RedisServer
 
 FAULTS = {"500": 0.02, "500-after-store": 0.02, "reset-after-store": 0.02, "reset": 0.01, "delay=300": 0.02}
 
@@ -67,6 +71,17 @@ def wait_for_stored(mock: MockProcess, process: subprocess.Popen[str], at_least:
         assert process.poll() is None, f"the command ended before {at_least} events were stored"
         assert time.monotonic() < deadline, f"fewer than {at_least} events stored after {timeout} s"
         time.sleep(0.1)
+
+
+def journaled_rows(journal: Path) -> int:
+    """Rows in a journal so far, read without taking any lock a running command could wait on."""
+    if not journal.exists():
+        return 0
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{journal}?mode=ro", uri=True)) as db:
+            return int(db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0])
+    except sqlite3.OperationalError:  # not created yet
+        return 0
 
 
 def journal_files(journal: Path) -> list[Path]:
@@ -139,7 +154,7 @@ def test_ctrl_c_stops_cleanly_and_the_rerun_sends_only_the_rest(mock: MockProces
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=30)
     assert process.returncode == 130, out + err
-    assert "run the same command again to resume" in out
+    assert "run the same command again to resume" in err
     assert "Traceback" not in err
 
     store = SQLiteStore(tmp_path / "events.jsonl.journal.sqlite")
@@ -246,7 +261,7 @@ def test_refused_credentials_stop_the_run_without_dead_letters(mock: MockProcess
     path = write_jsonl(tmp_path / "refused.jsonl", [good_row(n, tag="refused") for n in range(40)])
     refused = run([str(path)], environment(mock.base_url, api_key="not-a-key"))
     assert refused.returncode == 2
-    assert "refused the credentials" in refused.stdout
+    assert "refused the credentials" in refused.stderr
     assert (tmp_path / "refused.jsonl.rejected.jsonl").read_text() == ""
     counts = SQLiteStore(tmp_path / "refused.jsonl.journal.sqlite").counts()
     assert (counts.pending, counts.rejected) == (40, 0)
@@ -290,3 +305,61 @@ def test_a_journal_in_use_by_another_process_is_refused(mock: MockProcess, tmp_p
     assert busy.returncode == 2
     assert "in use by another people-events process" in busy.stderr
     assert run([str(path)], environment(mock.base_url)).returncode == 0
+
+
+@pytest.mark.slow
+def test_a_kill_while_reading_the_file_resumes_reading_after_the_last_committed_row(
+    mock: MockProcess, tmp_path: Path
+) -> None:
+    """SIGKILL while the file is still being read into the journal: the next run reads on from the last committed
+    row, so every line is in the journal exactly once with the eventId the rule gives it."""
+    rows = [good_row(n % 40, tag="ingest") for n in range(40_000)]  # many identical rows: occurrence numbers matter
+    path = write_jsonl(tmp_path / "big.jsonl", rows)
+    journal = tmp_path / "big.jsonl.journal.sqlite"
+    env = environment(mock.base_url)
+    first = start([str(path)], env)
+    deadline = time.monotonic() + 60
+    while journaled_rows(journal) < 5_000:
+        assert first.poll() is None, "the command ended before it was killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    first.kill()
+    first.wait(10)
+    assert journaled_rows(journal) < len(rows), "killed mid-read"
+
+    second = start([str(path), "--progress-interval", "0.2"], env)
+    deadline = time.monotonic() + 120
+    while journaled_rows(journal) < len(rows):
+        assert second.poll() is None
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    second.send_signal(signal.SIGINT)
+    _, err = second.communicate(timeout=30)
+    assert second.returncode == 130, err
+
+    with sqlite3.connect(journal) as db:
+        lines = [int(ref) for (ref,) in db.execute("SELECT ref FROM events ORDER BY seq")]
+        ids = Counter(event_id for (event_id,) in db.execute("SELECT event_id FROM events"))
+    assert lines == list(range(1, len(rows) + 1)), "every line once, in order"
+    assert ids == expected_event_ids(rows)
+    sent = {event["eventId"] for event in stored_events(mock.base_url)}
+    assert sent <= set(ids), "nothing but the file's events reached the server"
+
+
+@pytest.mark.redis
+def test_redis_paces_the_send_and_it_still_lands_exactly_once(
+    mock: MockProcess, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    rows = [good_row(n, tag="redis") for n in range(300)]
+    path = write_jsonl(tmp_path / "redis.jsonl", rows)
+    done = run([str(path), "--redis", redis_server.url], environment(mock.base_url))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert stored_ids(mock) == expected_event_ids(rows)
+    assert redis.Redis.from_url(redis_server.url).keys("people_events:pacing:*")
+
+
+def test_journal_and_dead_letters_are_readable_by_their_owner_only(mock: MockProcess, tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "private.jsonl", [good_row(1), unknown_person_row(2)])
+    assert run([str(path)], environment(mock.base_url)).returncode == 1
+    for file in (tmp_path / "private.jsonl.journal.sqlite", tmp_path / "private.jsonl.rejected.jsonl"):
+        assert file.stat().st_mode & 0o077 == 0, oct(file.stat().st_mode)

@@ -6,6 +6,9 @@
 - ``windows``: `max_per_rolling_second` for acceptance-time checks.
 - ``respx_router``: the ``api`` fixture, a respx router on `BASE_URL` (a pytest plugin).
 - ``redis_server``: throwaway Debian redis-server fixtures (a pytest plugin).
+- ``mock_admin``: the one read-back of the mock's stored events (`stored_events`), faults, reset, request counts.
+- ``bulk``: input rows for the bulk CLI and the delivery engine, and running `people-events send` as a process.
+- ``drain_worker``: a delivery drainer in a process of its own (``python -m tests.support.drain_worker``).
 
 No test module imports another test module; helpers that two modules need move here.
 """

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import itertools
 import json
 import os
@@ -32,7 +33,10 @@ except ImportError:  # not POSIX: no lock (documented)
     fcntl = None  # type: ignore[assignment]
 
 JOURNAL_VERSION = "1"
-_TABLES = ("CREATE TABLE IF NOT EXISTS occurrences (first_id TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID",)
+_TABLES = (
+    # How many rows with each canonical form (by its SHA-256, first 16 bytes) were journaled: occurrence numbers.
+    "CREATE TABLE IF NOT EXISTS occurrences (digest BLOB PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID",
+)
 
 
 class JournalError(Exception):
@@ -139,13 +143,13 @@ class Journal:
         fields = row.fields
         event_id = fields.get("eventId")
         if row.canonical is not None:
-            first = derive_event_id(row.canonical, 1)
+            digest = hashlib.sha256(row.canonical.encode()).digest()[:16]
             (occurrence,) = db.execute(
-                "INSERT INTO occurrences (first_id, n) VALUES (?, 1)"
-                " ON CONFLICT (first_id) DO UPDATE SET n = n + 1 RETURNING n",
-                (first,),
+                "INSERT INTO occurrences (digest, n) VALUES (?, 1) ON CONFLICT (digest) DO UPDATE SET n = n + 1"
+                " RETURNING n",
+                (digest,),
             ).fetchone()
-            event_id = first if occurrence == 1 else derive_event_id(row.canonical, occurrence)
+            event_id = derive_event_id(row.canonical, occurrence)
         assert isinstance(event_id, str)
         return NewEvent(
             event_id=event_id,

@@ -66,7 +66,9 @@ def write_dead_letters(store: Store, path: Path) -> int:
     temporary = path.with_name(path.name + ".tmp")
     count = 0
     try:
-        with temporary.open("w", encoding="utf-8") as out:
+        # Owner-only, like the journal: dead letters hold person ids and properties.
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with open(descriptor, "w", encoding="utf-8") as out:
             for record in store.finished(("rejected", "invalid")):
                 out.write(_line(dead_letter(record)))
                 count += 1

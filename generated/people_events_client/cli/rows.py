@@ -166,7 +166,7 @@ def jsonl_rows(source: TrackedInput) -> Iterator[Row]:
             yield Row(line, None, {"row": ["must be a JSON object"]}, _dump(text))
             continue
         value.pop("deadLetter", None)
-        yield Row(line, value, check_fields(value), _dump(value))
+        yield Row(line, value, check_fields(value), text)  # the line is the row's JSON already
 
 
 @dataclass(frozen=True, slots=True)

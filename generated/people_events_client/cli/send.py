@@ -243,7 +243,7 @@ class Tracker:
             sent=self.initial.sent + self.sent,
             rejected=self.initial.rejected + self.rejected,
             invalid=invalid,
-            retrying=len(self.retrying) or 0,
+            retrying=len(self.retrying),
             rate=rate,
             limit=limit,
         )
@@ -345,13 +345,14 @@ def send(options: SendOptions, out: IO[str], err: IO[str]) -> int:
             display.close()
         dead = write_dead_letters(journal.store, dead_letter_path)
         counts = journal.store.counts()
-    return _summary(options, result, counts, dead, journal_path, dead_letter_path, out)
+    return _summary(options, result, counts, dead, journal_path, dead_letter_path, out, err)
 
 
 def _summary(
     options: SendOptions, result: RunResult, counts: Counts, dead: int, journal_path: Path, dead_letter_path: Path,
-    out: IO[str],
+    out: IO[str], err: IO[str],
 ) -> int:  # fmt: skip
+    """The final summary (stdout), then why the exit code is not 0 or 1 (stderr)."""
     stats = result.stats
     out.write(
         f"people-events: {options.file}: {counts.total} rows: {counts.sent} sent, {counts.rejected} rejected, "
@@ -361,17 +362,17 @@ def _summary(
         f"  journal: {journal_path}\n"
     )
     if result.error is not None:
-        out.write(f"people-events: error: {_describe(result.error)}; run the same command again to resume\n")
+        err.write(f"people-events: error: {_describe(result.error)}; run the same command again to resume\n")
         return EXIT_USAGE
     if stats.halted is not None:
-        out.write(
+        err.write(
             f"people-events: error: the server refused the credentials ({stats.halted}); nothing more was sent. "
             "Check --api-key / INFOBIP_API_KEY, then run the same command again.\n"
         )
         return EXIT_USAGE
     if not result.complete or counts.pending:
         left = f"{counts.pending} rows pending" + ("" if result.complete else ", the rest of the input unread")
-        out.write(f"people-events: interrupted with {left}; run the same command again to resume\n")
+        err.write(f"people-events: interrupted with {left}; run the same command again to resume\n")
         return EXIT_INTERRUPTED
     return EXIT_DEAD_LETTERS if counts.rejected or counts.invalid else EXIT_OK
 
