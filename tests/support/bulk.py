@@ -14,16 +14,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from people_events_mock.fixtures import default_fixtures
+
 API_KEY = "mock-api-key"
 """Account A's key in the mock's fixtures."""
 DEFINITION = "addToCart"
-IDENTIFIER_TYPES = [
-    "ID", "EXTERNAL_ID", "PHONE", "EMAIL", "LINE", "FACEBOOK", "TELEGRAM", "PUSH", "WEB_PUSH", "LIVE_CHAT",
-    "VIBER_BOTS", "INSTAGRAM", "INSTAGRAM_DM", "TWITTER", "APPLE_BUSINESS_CHAT", "KAKAO_SANGDAM",
-    "GOOGLE_BUSINESS_MESSAGES", "WHATSAPP", "ZALO_FOLLOWER", "TIKTOK_BM",
-]  # fmt: skip
-_SPECIAL = {"EMAIL": "jane.doe@example.com", "PHONE": "41793026727", "EXTERNAL_ID": "crm-1001", "ID": "1001"}
-PERSONS = [(kind, _SPECIAL.get(kind, f"{kind.lower()}-1")) for kind in IDENTIFIER_TYPES]
+PERSONS = [(person.identifier_type, person.person_id) for person in default_fixtures().account("A").persons]
 """(identifierType, personId) of account A's fixture persons."""
 
 
