@@ -65,15 +65,34 @@ def write_rows(path: Path, count: int, tag: str) -> None:
             out.write(json.dumps(good_row(n, event_id=f"{tag}-{n}" if n % 2 == 0 else None, tag=tag)) + "\n")
 
 
+def _peak_rss_kib(pid: int) -> int:
+    """VmHWM of a running process: the peak RSS of its own address space. (wait4's ru_maxrss would not do: it
+    keeps the high-water mark from before the exec, that is this script's own.)"""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+    return int(match.group(1)) if match else 0
+
+
 def measure(args: list[str], env: dict[str, str], *, stop_when: str | None = None, timeout: float = 3600) -> Run:
-    """Run `people-events send ARGS`; CPU and peak RSS of that process alone (wait4). With `stop_when`, send
-    SIGINT once a stderr line contains it."""
+    """Run `people-events send ARGS`; CPU (wait4) and peak RSS (VmHWM, sampled) of that process alone. With
+    `stop_when`, send SIGINT once the last stderr line contains it."""
     started = time.monotonic()
+    peak = 0
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         process = subprocess.Popen(command(*args), env=env, stdout=out, stderr=err, text=True)
-        if stop_when is not None:
-            _interrupt_when(process, err, stop_when, started + timeout)
-        _, status, usage = os.wait4(process.pid, 0)
+        interrupted = stop_when is None
+        while True:
+            peak = max(peak, _peak_rss_kib(process.pid))
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)  # not poll(): wait4 also gives the CPU used
+            if pid:
+                break
+            if not interrupted and (_last_line_has(err, stop_when or "") or time.monotonic() > started + timeout):
+                process.send_signal(signal.SIGINT)
+                interrupted = True
+            time.sleep(0.2)
         process.returncode = os.waitstatus_to_exitcode(status)
         wall = time.monotonic() - started
         out.seek(0)
@@ -82,21 +101,16 @@ def measure(args: list[str], env: dict[str, str], *, stop_when: str | None = Non
             exit_code=process.returncode,
             wall=wall,
             cpu=usage.ru_utime + usage.ru_stime,
-            peak_rss_mib=usage.ru_maxrss / 1024,
+            peak_rss_mib=peak / 1024,
             stdout=out.read(),
             stderr=err.read(),
         )
 
 
-def _interrupt_when(process: subprocess.Popen[str], err: IO[str], marker: str, deadline: float) -> None:
-    while time.monotonic() < deadline and process.poll() is None:
-        err.seek(0)
-        lines = err.read().splitlines()
-        if lines and marker in lines[-1]:
-            process.send_signal(signal.SIGINT)
-            return
-        time.sleep(0.5)
-    process.send_signal(signal.SIGINT)
+def _last_line_has(err: IO[str], marker: str) -> bool:
+    err.seek(0)
+    lines = err.read().splitlines()
+    return bool(lines) and marker in lines[-1]
 
 
 def server_429s(mock: MockProcess) -> int:
@@ -115,13 +129,15 @@ def sustained(rows: int, faults: dict[str, float], label: str, workdir: Path) ->
     times = sorted(float(event["acceptedAt"]) for event in events)
     span = times[-1] - times[0]
     percent = (len(times) - 1) / span / RATE * 100
+    attempts = requests / span / RATE * 100  # every request the server admitted or refused, retries included
     distinct = len({(e["person"]["personId"], e["eventId"]) for e in events})
     retries = int(re.search(r"(\d+) retries", run.stdout).group(1))  # type: ignore[union-attr]
     dead = (workdir / f"{label}.jsonl.rejected.jsonl").read_text().count("\n")
     surfaced = dead + retries  # an engine round that ended in 429 (or 5xx/no response) after the client's retries
     ok = run.exit_code == 0 and distinct == len(events) == rows and dead == 0
     return [
-        f"| {label} | {rows} | {len(events)} | {percent:.1f}% | {span:.1f} | {requests} | {refused} | {retries} "
+        f"| {label} | {rows} | {len(events)} | {percent:.1f}% | {attempts:.1f}% | {span:.1f} | {requests} | {refused} "
+        f"| {retries} "
         f"| {dead} | {run.cpu / rows * 1000:.2f} | {run.peak_rss_mib:.0f} | {'yes' if ok else 'NO'} |",
         f"<!-- {label}: exit {run.exit_code}, wall {run.wall:.1f} s, surfaced failures {surfaced} -->",
     ]
@@ -163,9 +179,9 @@ def main() -> int:
         workdir = Path(tmp)
         if not args.skip_rate:
             print()
-            print("| run | rows | stored | % of 250/s | span s | requests | server 429s | engine retries | dead "
-                  "letters | CPU ms/row | peak RSS MiB | exactly once |")  # fmt: skip
-            print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+            print("| run | rows | stored | events, % of 250/s | requests, % of 250/s | span s | requests | server 429s "
+                  "| engine retries | dead letters | CPU ms/row | peak RSS MiB | exactly once |")  # fmt: skip
+            print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
             for line in sustained(args.rows, {}, "latency", workdir):
                 print(line, flush=True)
             for line in sustained(args.rows, MIXED_FAULTS, "faults", workdir):

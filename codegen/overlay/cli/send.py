@@ -23,7 +23,7 @@ from typing import IO, Any
 
 import httpx
 
-from .._facade import AsyncPeopleEvents
+from .. import AsyncPeopleEvents
 from ..delivery import (
     Claimed,
     Counts,
@@ -131,7 +131,7 @@ def _limiter(options: SendOptions) -> Any:
         import redis
     except ImportError:
         raise UsageError("--redis needs the redis package: pip install 'infobip-people-events-client[redis]'") from None
-    from .._pacing import redis_limiter
+    from .. import redis_limiter
 
     return redis_limiter(redis.Redis.from_url(options.redis, socket_timeout=1), rate_limit=options.rate_limit)
 

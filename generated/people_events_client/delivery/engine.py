@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from .._facade import AsyncPeopleEvents
+from .. import AsyncPeopleEvents
 from ..exceptions import PeopleEventsError, RateLimited, ServerError, TransportError, Unauthorized
 from .events import Claimed, Invalid, Outcome, Rejected, Retry, Sent
 from .store import Store
