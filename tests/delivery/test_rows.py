@@ -74,6 +74,11 @@ def test_jsonl_reading_problems_name_the_field(line: str, field: str, phrase: st
     assert isinstance(examine(row), InvalidItem)
 
 
+def test_a_byte_order_mark_before_the_first_row_is_ignored() -> None:
+    [row] = jsonl(f"\ufeff{{{BASE}}}\n".encode())
+    assert row.problems == {}
+
+
 def test_invalid_utf8_is_a_problem_of_that_line_only() -> None:
     rows = jsonl(b'{"personId": "\xff"}\n' + f"{{{BASE}}}\n".encode())
     assert rows[0].problems == {"row": ["is not valid UTF-8"]}

@@ -153,7 +153,7 @@ def jsonl_rows(source: TrackedInput) -> Iterator[Row]:
         if text is None:
             yield Row(line, None, {"row": ["is not valid UTF-8"]}, _dump(raw.decode("utf-8", "replace").rstrip()))
             continue
-        text = text.strip()
+        text = text.strip().lstrip("\ufeff") if line == 1 else text.strip()  # a byte order mark opens some exports
         if not text:
             continue
         try:

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from .. import __version__
 from .send import EXIT_INTERRUPTED, EXIT_USAGE, SendOptions, send_command
 
 __all__ = ("main",)
@@ -56,6 +57,7 @@ def _positive_float(text: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="people-events", description="Infobip People Events from the command line.")
+    parser.add_argument("--version", action="version", version=f"people-events {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=argparse.ArgumentParser)
     send = commands.add_parser(
         "send",
