@@ -100,6 +100,12 @@ bench: fresh
 	$(BIN)/python scripts/bench_mock.py
 	$(BIN)/python scripts/bench_client.py
 	$(BIN)/python scripts/load_mock.py
+	$(BIN)/python scripts/bench_delivery.py
+
+# people-events send: sustained rate (20,000 rows, 100 ms latency, with and without 5% faults), 10^6-row dry run.
+.PHONY: bench-delivery
+bench-delivery: setup
+	$(BIN)/python scripts/bench_delivery.py $(BENCH_DELIVERY_ARGS)
 
 chaos: fresh
 	$(BIN)/python scripts/chaos.py $(CHAOS_ARGS)

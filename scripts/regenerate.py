@@ -211,11 +211,18 @@ def overlay_header(source: Path, codegen: Path = CODEGEN) -> str:
     return f"# copied from codegen/{name} by `make regenerate`; edit there, never here.\n"
 
 
+def overlay_sources(overlay: Path) -> list[Path]:
+    """Every overlay module, subpackages included (e.g. ``overlay/delivery/engine.py``), in a stable order."""
+    return sorted(p for p in overlay.rglob("*.py") if not CACHE_NAMES.intersection(p.relative_to(overlay).parts))
+
+
 def copy_overlay(inputs: Inputs, package_dir: Path) -> None:
-    for source in sorted(inputs.overlay.glob("*.py")):
-        target = package_dir / source.name
+    for source in overlay_sources(inputs.overlay):
+        relative = source.relative_to(inputs.overlay)
+        target = package_dir / relative
         if target.exists():
-            fail(f"overlay {source.name} would replace a generated file; use a template instead")
+            fail(f"overlay {relative.as_posix()} would replace a generated file; use a template instead")
+        target.parent.mkdir(parents=True, exist_ok=True)
         text = overlay_header(source, inputs.codegen) + source.read_text(encoding="utf-8")
         target.write_text(text, encoding="utf-8")
 

@@ -80,11 +80,14 @@ def inputs(tmp_path: Path) -> Inputs:
 
 
 def test_overlay_modules_are_copied_with_a_header_naming_their_source(fresh: Path) -> None:
-    sources = sorted((ROOT / "codegen" / "overlay").glob("*.py"))
+    overlay = ROOT / "codegen" / "overlay"
+    sources = sorted(p for p in overlay.rglob("*.py") if "__pycache__" not in p.parts)
     assert sources, "the overlay has modules"
+    assert any(source.parent != overlay for source in sources), "subpackages (delivery/) are copied too"
     for source in sources:
-        copied = (fresh / "people_events_client" / source.name).read_text()
-        header = f"# copied from codegen/overlay/{source.name} by `make regenerate`; edit there, never here.\n"
+        relative = source.relative_to(overlay).as_posix()
+        copied = (fresh / "people_events_client" / relative).read_text()
+        header = f"# copied from codegen/overlay/{relative} by `make regenerate`; edit there, never here.\n"
         assert copied == header + source.read_text()
 
 

@@ -7,13 +7,16 @@
 - ``versions``: the version both packages must carry (scripts/versioning.py, loaded by path).
 - ``servers``: `silent_server` (accepts, never answers), `scripted_http_server` (canned answers), and
   `trickling_server` (an answer a byte at a time).
-- ``mock_admin``: `stored_events`, `set_fault`, `clear_faults` through the mock's admin API.
+- ``mock_admin``: the one read-back of the mock's stored events (`stored_events`, paged), faults, reset, request
+  counts.
 - ``facades``: a `Driver` that runs the sync or the async facade through the same calls; canned Infobip answers.
 - ``senders``: threads and processes sending through the facade, counting the server's 429s.
 - ``forking``: `in_forked_children`, as pre-fork servers run code; `describe_error`.
 - ``respx_router``: the ``api`` fixture, a respx router on `BASE_URL` (a pytest plugin).
 - ``redis_server``: throwaway Debian redis-server fixtures (a pytest plugin).
 - ``freshness``: stops a run at once when generated/ is stale, naming `make regenerate` (a pytest plugin).
+- ``bulk``: input rows for the bulk CLI and the delivery engine, and running `people-events send` as a process.
+- ``drain_worker``: a delivery drainer in a process of its own (``python -m tests.support.drain_worker``).
 
 No test module imports another test module; helpers that two modules need move here.
 """
