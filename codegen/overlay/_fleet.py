@@ -38,46 +38,44 @@ from ._constants import (
     FLEET_POLL_INTERVAL,
     LOGGER_NAME,
 )
-from ._rates import pacing_windows
+from ._rates import pacing_for
 from ._safety import check_count, check_seconds
 
 logger = logging.getLogger(LOGGER_NAME)
 T = TypeVar("T")
 
-# A sliding-window log per window (KEYS[i]): ARGV = member, then (window ms, limit) per window. Returns 0 after
-# admitting the member to every window, or the milliseconds until each window has a free slot (nothing is stored).
+# The two rules of ``_rates``: KEYS[1] is the second's sorted set (permit times by member), KEYS[2] the spacing
+# schedule's next permit time. ARGV: member, second (ms), rate limit, spacing (ms), how early (ms). Returns 0 after
+# admitting the member, or the milliseconds until both rules allow one (nothing is stored).
 _TAKE_SCRIPT = """
 redis.replicate_commands()
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local wait = 0
-for i, key in ipairs(KEYS) do
-  local window = tonumber(ARGV[2 * i])
-  local limit = tonumber(ARGV[2 * i + 1])
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
-  local count = redis.call('ZCARD', key)
-  if count >= limit then
-    local oldest = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCORES')
-    local free_in = tonumber(oldest[2]) + window - now
-    if free_in > wait then wait = free_in end
-  end
+local second, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
+local spacing, early = tonumber(ARGV[4]), tonumber(ARGV[5])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - second)
+local scheduled = tonumber(redis.call('GET', KEYS[2]) or '0')
+local wait = scheduled - early - now
+local count = redis.call('ZCARD', KEYS[1])
+if count >= limit then
+  local oldest = redis.call('ZRANGE', KEYS[1], count - limit, count - limit, 'WITHSCORES')
+  local free_in = tonumber(oldest[2]) + second - now
+  if free_in > wait then wait = free_in end
 end
-if wait > 0 then return wait end
-for i, key in ipairs(KEYS) do
-  redis.call('ZADD', key, now, ARGV[1])
-  redis.call('PEXPIRE', key, ARGV[2 * i])
-end
+if wait > 0 then return math.ceil(wait) end
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('PEXPIRE', KEYS[1], second)
+redis.call('SET', KEYS[2], tostring(math.max(scheduled, now) + spacing), 'PX', second)
 return 0
 """
 
-# Counts an admitted member from now in the windows given (its response has arrived); a trimmed one stays out.
+# Counts an admitted member (ARGV[1]) of the second (KEYS[1]) from ARGV[2] ms before now (when its response
+# arrived); a member already trimmed stays out.
 _RESTAMP_SCRIPT = """
 redis.replicate_commands()
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-for _, key in ipairs(KEYS) do
-  redis.call('ZADD', key, 'XX', now, ARGV[1])
-end
+redis.call('ZADD', KEYS[1], 'XX', now - tonumber(ARGV[2]), ARGV[1])
 return 0
 """
 
@@ -174,8 +172,8 @@ class _Circuit:
 
 class FleetLimiter:
     """A pacing budget kept in Redis: pass it as ``limiter=`` to every facade of the fleet. Build it with
-    ``redis_limiter``. A facade's budget is the sorted sets ``{<prefix>:<rate_limit_key>}:<window>ms``, so raw
-    credentials never reach Redis."""
+    ``redis_limiter``. A facade's budget is the keys ``{<prefix>:<rate_limit_key>}:second`` and ``...:schedule``,
+    so raw credentials never reach Redis."""
 
     def __init__(
         self, url: str, *, rate_limit: int, prefix: str, timeout: float, redis_options: dict[str, Any]
@@ -185,8 +183,8 @@ class FleetLimiter:
         self.timeout = timeout
         self._url = url
         self._redis_options = redis_options
-        self._windows = pacing_windows(rate_limit)
-        self._args = [n for window in self._windows for n in (window.interval_ms, window.limit)]
+        pacing = pacing_for(rate_limit)
+        self._args = [pacing.second_ms, pacing.rate_limit, pacing.spacing_ms, pacing.early_ms]
         self._circuit = _Circuit()
         self._redis: Any = None  # redis.asyncio.Redis, used only on the background loop
         self._scripts: tuple[Any, Any] | None = None  # (take, restamp)
@@ -204,14 +202,11 @@ class FleetLimiter:
         """False while the circuit is open after a failure (or half-open, waiting for its probe)."""
         return self._circuit.closed
 
-    def _keys(self, key: str, *, from_response: bool = False) -> list[str]:
-        """The budget's sorted sets, one per window (all of them, or those counted from the response)."""
-        # One hash tag, so that Redis Cluster keeps a budget's sets in one slot (a script may touch only one slot).
-        return [
-            f"{{{self.prefix}:{key}}}:{window.interval_ms}ms"
-            for window in self._windows
-            if window.from_response or not from_response
-        ]
+    def _keys(self, key: str) -> list[str]:
+        """The budget's keys: the second's sorted set and the spacing schedule, under one hash tag, so that Redis
+        Cluster keeps them in one slot (a script may touch only one slot)."""
+        tag = f"{{{self.prefix}:{key}}}"
+        return [f"{tag}:second", f"{tag}:schedule"]
 
     def _connected(self) -> tuple[Any, Any]:
         """The scripts on this process's connection (made on first use, on the background loop)."""
@@ -229,19 +224,19 @@ class FleetLimiter:
         wait_ms = await take(keys=self._keys(key), args=[member, *self._args])
         return int(wait_ms) / 1000
 
-    async def _restamp(self, key: str, member: str) -> None:
+    async def _restamp(self, key: str, member: str, ms_ago: int) -> None:
         _, restamp = self._connected()
-        await restamp(keys=self._keys(key, from_response=True), args=[member])
+        await restamp(keys=self._keys(key)[:1], args=[member, max(0, ms_ago)])
 
     async def _give_back(self, key: str, member: str) -> None:
         if self._redis is not None:
-            for sorted_set in self._keys(key):
-                await self._redis.zrem(sorted_set, member)
+            await self._redis.zrem(self._keys(key)[0], member)
 
-    def restamp(self, key: str, member: str) -> None:
-        """Count the member's permit from now (its response arrived); in the background, without waiting."""
+    def restamp(self, key: str, member: str, *, ms_ago: int) -> None:
+        """Count the member's permit in the account's second from ``ms_ago`` before now (when its response arrived);
+        in the background, without waiting."""
         if self.usable():
-            future = _background.submit(self._restamp(key, member))
+            future = _background.submit(self._restamp(key, member, ms_ago))
             future.add_done_callback(_ignore_failure)  # a lost restamp only makes this permit count a bit early
 
     def _bound(self, remaining: float | None) -> tuple[float, bool]:

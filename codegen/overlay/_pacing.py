@@ -4,10 +4,10 @@ In a process, one budget per (rate_limit_key, rate) is shared by every facade, t
 processes and hosts it lives in Redis (``redis_limiter``); when Redis fails, pacing falls back to the in-process
 budget at once for every caller, and the 429 retries remain the backstop.
 
-A permit is counted from when it is taken, and again from when its response arrives (``Pacer.settle``): the
-server counts a request when it arrives, which can be long after the permit (a cold connection, a busy event
-loop), and no later than its response. Counting it from the response keeps the client's windows at least as
-strict as the server's rolling second, so late arrivals cannot bunch up with the next second's.
+A permit is counted from when it is taken, and again, once the attempt is over, from when its response arrived
+(``Pacer.settle``): the server counts a request on its own time, which can be long after the permit (a cold
+connection, a busy event loop, a queue at the server), but never after it answers. So late requests cannot bunch
+up with the next second's, and the client's second is never looser than the server's.
 
 Why a sliding-window log of our own rather than pyrate-limiter (which the first release used): its buckets cannot
 move a permit's time; each ``Limiter`` starts a leak thread with an event loop of its own (a thread and three
@@ -33,22 +33,24 @@ import attrs
 from . import _fork
 from ._constants import PACING_MIN_WAIT, PACING_RELEASE_DELAY, PACING_TAKERS
 from ._fleet import FleetLimiter, FleetUnavailable
-from ._rates import pacing_windows
+from ._rates import pacing_for
 
 Clock = Callable[[], float]
 
 
-def _now_ms() -> int:
+def now_ms() -> int:
+    """Milliseconds on the monotonic clock that permits and send times are counted on."""
     return time.monotonic_ns() // 1_000_000
 
 
 class LocalBudget:
-    """One rate_limit_key's budget in this process (a sorted log of permit times per window, in ms), and the gates
-    its waiters queue on."""
+    """One rate_limit_key's budget in this process (the account's second as a sorted log of permit times, and the
+    spacing schedule; see ``_rates``), and the gates its waiters queue on."""
 
     def __init__(self, rate_limit: int) -> None:
-        self._windows = pacing_windows(rate_limit)
-        self._logs: list[list[int]] = [[] for _ in self._windows]
+        self._pacing = pacing_for(rate_limit)
+        self._second: list[int] = []
+        self._scheduled = 0.0  # the spacing schedule's next permit time (GCRA's theoretical arrival time), ms
         self._lock = threading.Lock()
         self.gate = threading.BoundedSemaphore(PACING_TAKERS)
         """Held by the threads that are asking this budget for a permit."""
@@ -56,31 +58,29 @@ class LocalBudget:
 
     def take(self) -> tuple[int | None, float]:
         """(the permit's time, 0.0) when a permit was taken now; else (None, seconds until one may be free)."""
+        pacing = self._pacing
         with self._lock:
-            now = _now_ms()
-            wait = 0
-            for window, log in zip(self._windows, self._logs, strict=True):
-                del log[: bisect.bisect_right(log, now - window.interval_ms)]
-                if len(log) >= window.limit:
-                    # The permit whose expiry brings the window below its limit.
-                    wait = max(wait, log[len(log) - window.limit] + window.interval_ms - now)
-            if wait:
+            now = now_ms()
+            second = self._second
+            del second[: bisect.bisect_right(second, now - pacing.second_ms)]
+            wait = max(0.0, self._scheduled - pacing.early_ms - now)
+            if len(second) >= pacing.rate_limit:
+                # The permit whose expiry brings the second below its limit.
+                wait = max(wait, second[len(second) - pacing.rate_limit] + pacing.second_ms - now)
+            if wait > 0:
                 return None, max(PACING_MIN_WAIT, wait / 1000)
-            for log in self._logs:
-                log.append(now)  # the latest time in each log: taken under the lock, on a monotonic clock
+            self._scheduled = max(self._scheduled, now) + pacing.spacing_ms
+            bisect.insort(second, now)
             return now, 0.0
 
-    def restamp(self, taken_at: int) -> None:
-        """Count the permit taken at ``taken_at`` from now in the windows that mirror the server (its response has
-        just arrived)."""
+    def restamp(self, taken_at: int, counted_at: int) -> None:
+        """Count the permit taken at ``taken_at`` in the account's second from ``counted_at`` (ms) instead."""
         with self._lock:
-            now = _now_ms()
-            for window, log in zip(self._windows, self._logs, strict=True):
-                if window.from_response:
-                    index = bisect.bisect_left(log, taken_at)
-                    if index < len(log) and log[index] == taken_at:
-                        del log[index]
-                    bisect.insort(log, now)
+            second = self._second
+            index = bisect.bisect_left(second, taken_at)
+            if index < len(second) and second[index] == taken_at:
+                del second[index]
+            bisect.insort(second, max(counted_at, taken_at))
 
     def async_gate(self) -> asyncio.Semaphore:
         """The running event loop's gate (an asyncio primitive belongs to one loop); gates of closed loops go, so
@@ -196,12 +196,14 @@ class Pacer:
             if self._generation == _fork.generation():
                 self._registry.release(self.key, self.rate_limit)
 
-    def settle(self, permit: Permit) -> None:
-        """The attempt's response (or failure) has arrived: count its permit from now."""
+    def settle(self, permit: Permit, answered_at: int | None) -> None:
+        """The attempt is over: count its permit from when its response arrived (``answered_at``, ms on this
+        module's clock), or from now when that is unknown (a transport of the caller's, no response)."""
+        now = now_ms()
         if permit.member is not None and self._fleet is not None:
-            self._fleet.restamp(self.key, permit.member)
+            self._fleet.restamp(self.key, permit.member, ms_ago=now - (answered_at or now))
         elif permit.taken_at is not None:
-            self._local.restamp(permit.taken_at)
+            self._local.restamp(permit.taken_at, answered_at or now)
 
     def _local_take(self) -> tuple[Permit | None, float]:
         taken_at, wait = self._local.take()

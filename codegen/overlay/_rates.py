@@ -1,5 +1,14 @@
-"""The pacing windows, shared by the in-process budget and the fleet budget in Redis. Times in milliseconds, as
-the windows are counted."""
+"""How a budget paces, shared by the in-process budget and the fleet budget in Redis. Times in milliseconds.
+
+Two rules, both must allow a permit:
+
+- **The account's second**: at most ``rate_limit`` permits in any ``second_ms`` (a second plus a small margin),
+  each counted from when its response arrived once it has. This is the rule the server enforces.
+- **Spacing**: permits follow a schedule one ``spacing_ms`` apart (GCRA: a theoretical arrival time that advances
+  by exactly one interval per permit), with up to ``burst`` permits early. This spreads the second's budget over
+  the second instead of sending it all at once, and because the schedule advances by whole intervals, a waiter
+  that wakes a little late costs nothing (a window of permit times would drift by every late wake-up).
+"""
 
 from __future__ import annotations
 
@@ -11,21 +20,25 @@ from ._constants import PACING_BURST_DIVISOR, PACING_MARGIN_MS
 
 
 @attrs.frozen
-class Window:
-    """At most ``limit`` permits in any ``interval_ms`` milliseconds."""
+class Pacing:
+    """The two rules of one budget."""
 
-    limit: int
-    interval_ms: int
-    from_response: bool = False
-    """Counts a permit from its response once that arrives: the window that mirrors the server's rolling second.
-    A smoothing window counts permits from when they were taken (a late response would only slow it down)."""
+    rate_limit: int
+    second_ms: int
+    spacing_ms: float
+    burst: int
+
+    @property
+    def early_ms(self) -> float:
+        """How far ahead of the schedule a permit may be taken (``burst`` permits at once)."""
+        return (self.burst - 1) * self.spacing_ms
 
 
-def pacing_windows(rate_limit: int) -> list[Window]:
-    """The account's budget per second (plus a margin for network jitter against the server's strict rolling
-    window), and a tenth of it per tenth of a second to smooth bursts."""
-    burst = max(1, math.ceil(rate_limit / PACING_BURST_DIVISOR))
-    per_second = Window(rate_limit, 1000 + PACING_MARGIN_MS, from_response=True)
-    if burst >= rate_limit:
-        return [per_second]
-    return [Window(burst, 1000 // PACING_BURST_DIVISOR), per_second]
+def pacing_for(rate_limit: int) -> Pacing:
+    """The rules for ``rate_limit`` requests per second."""
+    return Pacing(
+        rate_limit=rate_limit,
+        second_ms=1000 + PACING_MARGIN_MS,
+        spacing_ms=1000 / rate_limit,
+        burst=max(1, math.ceil(rate_limit / PACING_BURST_DIVISOR)),
+    )

@@ -15,8 +15,8 @@ MAX_RETRY_AFTER: Final = 60.0
 
 DEFAULT_RATE_LIMIT: Final = 250
 """Infobip's Send Event limit, requests per second per account (x-throttling-info)."""
-PACING_BURST_DIVISOR: Final = 10
-"""A second, shorter window (1/10 s, 1/10 of the budget) smooths bursts for strict rolling windows."""
+PACING_BURST_DIVISOR: Final = 50
+"""Spacing lets a fiftieth of the budget go at once (5 permits at 250/s): small bursts, fewer cold connections."""
 PACING_MARGIN_MS: Final = 5
 """The client's one-second window is this much longer than the server's. Small: a permit counts from its response,
 which comes after the server counted the request; the margin covers whole-millisecond rounding."""

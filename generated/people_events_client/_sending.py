@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from ._constants import LOGGER_NAME
-from ._pacing import Pacer
+from ._pacing import Pacer, now_ms
 from ._retry import RetryPolicy, jitter, may_have_stored, retry_delay, should_retry
 from ._retry_after import parse_retry_after
 from .api.events import send_custom_event
@@ -75,6 +75,24 @@ async def aread_or_blank(response: httpx.Response) -> httpx.Response:
         await response.aclose()
         return _with_body(response, b"")
     return response
+
+
+class AnsweredAt:
+    """httpcore's ``trace`` extension for one attempt: notes when the response's head arrived. The server counts a
+    request before it answers, so a permit counted from then (``Pacer.settle``) is never counted earlier than the
+    server counts the request, however long it queued on the way or at the server."""
+
+    __slots__ = ("ms",)
+
+    def __init__(self) -> None:
+        self.ms: int | None = None
+
+    def __call__(self, event: str, info: dict[str, Any]) -> None:
+        if event.endswith("receive_response_headers.complete"):
+            self.ms = now_ms()
+
+    async def atrace(self, event: str, info: dict[str, Any]) -> None:
+        self(event, info)
 
 
 def _describe(outcome: Outcome) -> str:
@@ -193,6 +211,8 @@ def run(
             if permit is None:
                 raise state.deadline_exceeded("waiting for the rate limit")
         state.start_attempt(request)
+        answered_at = AnsweredAt()
+        request.extensions["trace"] = answered_at
         outcome: Outcome
         try:
             outcome = read_or_blank(http.send(request, stream=True), state)
@@ -200,7 +220,7 @@ def run(
             outcome = err
         finally:
             if pacer is not None and permit is not None:
-                pacer.settle(permit)
+                pacer.settle(permit, answered_at.ms)
         wait = state.next_wait(outcome)
         if wait is None:
             return outcome
@@ -224,6 +244,8 @@ async def run_async(
             if permit is None:
                 raise state.deadline_exceeded("waiting for the rate limit")
         state.start_attempt(request)
+        answered_at = AnsweredAt()
+        request.extensions["trace"] = answered_at.atrace
         outcome: Outcome
         attempt_bound = asyncio.timeout(state.remaining())
         try:
@@ -238,7 +260,7 @@ async def run_async(
             raise state.deadline_exceeded("during an attempt") from None
         finally:
             if pacer is not None and permit is not None:
-                pacer.settle(permit)
+                pacer.settle(permit, answered_at.ms)
         wait = state.next_wait(outcome)
         if wait is None:
             return outcome

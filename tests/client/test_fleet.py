@@ -131,7 +131,7 @@ def test_async_fleet_waits_hold_no_thread_and_cancelled_waits_take_no_permit(
 
     busy = asyncio.run(scenario())
     assert busy <= threads + 1  # at most the one background loop for Redis calls
-    assert inspect.zcard("{people_events:pacing:cancel-fleet}:1005ms") == 1
+    assert inspect.zcard("{people_events:pacing:cancel-fleet}:second") == 1
     assert len(stored_events(people_events_mock.base_url, account="A")) == 1
 
 

@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from people_events_client import AsyncPeopleEvents, DeadlineExceeded, PeopleEvents
-from people_events_client._pacing import LocalBudget, budgets_in_use
-from people_events_client._rates import Window, pacing_windows
+from people_events_client._pacing import LocalBudget, budgets_in_use, now_ms
+from people_events_client._rates import Pacing, pacing_for
 from tests.support.respx_router import API_KEY, BASE_URL
 
 
@@ -30,17 +30,16 @@ def local(rate_limit: int | None = 250, **options: object) -> dict[str, object]:
 
 
 @pytest.mark.parametrize(
-    ("rate_limit", "windows"),
+    ("rate_limit", "pacing"),
     [
-        (250, [Window(25, 100), Window(250, 1005, from_response=True)]),
-        (50, [Window(5, 100), Window(50, 1005, from_response=True)]),
-        (15, [Window(2, 100), Window(15, 1005, from_response=True)]),
-        (1, [Window(1, 1005, from_response=True)]),
+        (250, Pacing(rate_limit=250, second_ms=1005, spacing_ms=4.0, burst=5)),
+        (50, Pacing(rate_limit=50, second_ms=1005, spacing_ms=20.0, burst=1)),
+        (1, Pacing(rate_limit=1, second_ms=1005, spacing_ms=1000.0, burst=1)),
     ],
-    ids=["250", "50", "15", "1"],
+    ids=["250", "50", "1"],
 )
-def test_pacing_windows(rate_limit: int, windows: list[Window]) -> None:
-    assert pacing_windows(rate_limit) == windows
+def test_pacing_rules(rate_limit: int, pacing: Pacing) -> None:
+    assert pacing_for(rate_limit) == pacing
 
 
 def test_a_budget_grants_a_permit_then_reports_the_wait_without_taking_one() -> None:
@@ -60,15 +59,18 @@ def test_a_restamped_permit_counts_from_its_response() -> None:
     taken_at, _ = budget.take()
     assert taken_at is not None
     time.sleep(0.3)
-    budget.restamp(taken_at)
+    budget.restamp(taken_at, now_ms())
     _, wait = budget.take()
     assert 0.9 < wait <= 1.005
 
 
-def test_a_burst_window_limits_a_tenth_of_a_second() -> None:
-    budget = LocalBudget(50)  # 5 per 100 ms
+def test_spacing_lets_a_small_burst_go_then_one_permit_per_interval() -> None:
+    """At 250/s: 5 permits at once (a fiftieth of the budget), then the next one 4 ms after the schedule allows."""
+    budget = LocalBudget(250)
     granted = [budget.take()[0] is not None for _ in range(6)]
     assert granted == [True] * 5 + [False]
+    _, wait = budget.take()
+    assert 0 < wait <= 0.02
 
 
 def test_facades_with_one_key_share_one_budget_released_by_the_last_close() -> None:
