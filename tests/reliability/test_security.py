@@ -32,8 +32,7 @@ from people_events_mock.auth import Authenticator
 from people_events_mock.fixtures import CredentialFixture, default_fixtures
 from people_events_mock.pytest_plugin import MockServer
 from people_events_mock.testing import exposure_warning, mock_process, serve
-
-from .rawhttp import asgi_request
+from tests.support.rawhttp import asgi_request
 
 REPO = Path(__file__).resolve().parents[2]
 CREDENTIALS: list[CredentialFixture] = [
