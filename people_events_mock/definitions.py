@@ -115,19 +115,19 @@ class EventDefinition:
 
     def validate(self, properties: Mapping[str, Any], errors: ValidationErrors, *, prefix: str = "properties") -> None:
         """Add a message to `errors` for each property that does not match this definition."""
+        # Paths are built only for errors: this runs for every event of a load test.
         for name, value in properties.items():
-            path = f"{prefix}.{name}"
             spec = self.fields.get(name)
             if spec is None:
-                errors[path] = ["is not a field of the event definition"]
+                errors[f"{prefix}.{name}"] = ["is not a field of the event definition"]
             elif value is None:
                 continue
             elif spec.item_fields is None:
                 message = _SCALAR_CHECKS[spec.type](value)
                 if message:
-                    errors[path] = [message]
+                    errors[f"{prefix}.{name}"] = [message]
             else:
-                _validate_list(value, spec.item_fields, path, errors)
+                _validate_list(value, spec.item_fields, f"{prefix}.{name}", errors)
 
 
 def _validate_list(value: Any, item_fields: Mapping[str, FieldType], path: str, errors: ValidationErrors) -> None:
@@ -135,21 +135,19 @@ def _validate_list(value: Any, item_fields: Mapping[str, FieldType], path: str, 
         errors[path] = ["must be a list of objects"]
         return
     for index, item in enumerate(value):
-        item_path = f"{path}[{index}]"
         if isinstance(item, list):
-            errors[item_path] = ["must be an object: a List cannot hold a List"]
+            errors[f"{path}[{index}]"] = ["must be an object: a List cannot hold a List"]
         elif not isinstance(item, dict):
-            errors[item_path] = ["must be an object"]
+            errors[f"{path}[{index}]"] = ["must be an object"]
         else:
             for name, item_value in item.items():
-                field_path = f"{item_path}.{name}"
                 field_type = item_fields.get(name)
                 if field_type is None:
-                    errors[field_path] = ["is not a field of the list's items"]
+                    errors[f"{path}[{index}].{name}"] = ["is not a field of the list's items"]
                 elif item_value is not None:
                     message = _SCALAR_CHECKS[field_type](item_value)
                     if message:
-                        errors[field_path] = [message]
+                        errors[f"{path}[{index}].{name}"] = [message]
 
 
 def compile_definition(raw: Mapping[str, Any]) -> EventDefinition:

@@ -44,12 +44,16 @@ def is_json_media_type(content_type: str) -> bool:
 
 
 def decode_path_segment(raw: str) -> str | None:
-    """Percent-decode one raw path segment as UTF-8; None when an escape is invalid or the bytes are not UTF-8."""
+    """Percent-decode one raw path segment as UTF-8; None when an escape is invalid or the bytes are not UTF-8.
+
+    `raw` is the segment as sent, its bytes read as latin-1 (as `paths.raw_path` gives it)."""
+    if "%" not in raw and raw.isascii():
+        return raw
     if _BAD_ESCAPE.search(raw):
         return None
     try:
-        return unquote_to_bytes(raw).decode("utf-8")
-    except UnicodeDecodeError:
+        return unquote_to_bytes(raw.encode("latin-1")).decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
         return None
 
 
@@ -90,11 +94,16 @@ class SendEventQuery:
 
 def parse_send_event_query(query_string: bytes, errors: ValidationErrors, spec: SpecFacts) -> SendEventQuery | None:
     """Parse `identifierType` and `createPerson`; add messages to `errors`. Unknown parameters are ignored."""
-    try:
-        pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True, errors="strict")
-    except (UnicodeDecodeError, ValueError):
-        errors["query"] = ["must be percent-encoded UTF-8"]
-        return None
+    text = query_string.decode("latin-1")
+    if text.isascii() and "%" not in text and "+" not in text:
+        # The usual query (``identifierType=EMAIL``) needs no decoding: parse_qsl's result without its cost.
+        pairs = [(name, value) for name, _, value in (part.partition("=") for part in text.split("&") if part)]
+    else:
+        try:
+            pairs = parse_qsl(text, keep_blank_values=True, errors="strict")
+        except (UnicodeDecodeError, ValueError):
+            errors["query"] = ["must be percent-encoded UTF-8"]
+            return None
     values: dict[str, list[str]] = {}
     for name, value in pairs:
         values.setdefault(name, []).append(value)
