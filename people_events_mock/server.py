@@ -249,7 +249,9 @@ class MockHttpProtocol(HttpToolsProtocol):
                 self.transport.close()
                 return
             self.cycle.scope[SERVER_ANSWERED] = status_code  # type: ignore[typeddict-unknown-key]
-            self.cycle.response_complete = True  # the app's late answer, if any, goes nowhere
+            # The app, waiting for the body, sees a disconnect; its late answer, if any, goes nowhere.
+            self.cycle.disconnected = True
+            self.cycle.message_event.set()
         self.transport.write(
             b"".join(
                 (
