@@ -22,7 +22,7 @@ from people_events_mock.constants import (
     DEFAULT_MAX_STORE_BYTES,
 )
 from people_events_mock.fixtures import FixtureError
-from people_events_mock.server import bind_socket, exposure_warning, uvicorn_config
+from people_events_mock.server import bind_socket, exposure_warning, pin_mmap_threshold, uvicorn_config
 from people_events_mock.spec import SpecError
 
 __all__ = ["ADMIN_TOKEN_ENV", "main"]
@@ -134,6 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     warning = exposure_warning(args.host)
     if warning:
         print(warning, file=sys.stderr)
+    pin_mmap_threshold()
     try:
         app = create_app(
             fixtures=args.fixtures,

@@ -155,6 +155,7 @@ def test_duplicate_definition_names_it(capsys: pytest.CaptureFixture[str], tmp_p
 def test_bad_option_is_one_line_and_exit_2(
     uvicorn_run: dict[str, Any], capsys: pytest.CaptureFixture[str], argv: list[str]
 ) -> None:
+    code: int | str | None
     try:
         code = main(argv)
     except SystemExit as exited:
