@@ -275,7 +275,8 @@ class Store:
         (a reset came after the request was admitted) nothing is stored or created, and the event the request
         would have stored is returned. Raises `StoreFull`.
         """
-        properties_json = dumps(properties)
+        # A copy of exact size: orjson's result keeps a 4 KiB buffer however short the JSON, 4 KiB per stored event.
+        properties_json = bytes(memoryview(dumps(properties)))
         with self._lock:
             stale = epoch is not None and epoch != self._epoch
             exists = person in self._persons
