@@ -65,7 +65,7 @@ test: lint lint-spec check-drift
 
 bench: setup
 	$(BIN)/python scripts/bench_mock.py --client raw
-	$(BIN)/python scripts/bench_mock.py
+	$(BIN)/python scripts/bench_mock.py --client httpx --rounds 1
 	$(BIN)/python scripts/bench_client.py
 	$(BIN)/python scripts/load_mock.py
 
