@@ -1,5 +1,5 @@
-"""The default fixtures match docs/ARCHITECTURE.md's 'Default fixtures' table, and the fixture format is described by its
-JSON Schema."""
+"""The default fixtures match docs/ARCHITECTURE.md's 'Default fixtures' table, and the fixture format is described
+by its JSON Schema."""
 
 from __future__ import annotations
 
