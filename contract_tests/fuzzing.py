@@ -10,7 +10,11 @@ installs the hooks that make generated cases useful and safe:
 - On a live target, every case is about the named person and definition, createPerson is never sent
   (negative cases that negate it are dropped), only POST is sent, and the account's API key is used.
   Values that cannot name any person (empty, or longer than the spec allows) are kept for negative
-  testing. `targets.LiveGuard` enforces the same bounds again on every request that leaves.
+  testing. An eventId shorter than 16 characters becomes a fresh random one of 16, so that a live person's
+  events from earlier runs cannot answer for it. `targets.LiveGuard` enforces the same bounds again on every
+  request that leaves.
+- `checks.configure` learns which persons and definitions exist (the seeds) and the known-good properties, for
+  `known_person_request_is_created`.
 
 `run_focused` runs a few generated cases against one app with only the named checks: the deliberate-
 fault tests use it to show that each check catches its fault.
@@ -22,6 +26,8 @@ Environment: ``CONTRACT_MAX_EXAMPLES`` overrides max-examples (``make fuzz`` set
 from __future__ import annotations
 
 import os
+import secrets
+import string
 import zlib
 from collections.abc import Callable, Sequence
 from typing import Any, Final
@@ -36,8 +42,9 @@ from schemathesis.generation.meta import CoveragePhaseData
 from schemathesis.schemas import BaseSchema
 from starlette.types import ASGIApp
 
+from .checks import configure
 from .live import LiveSettings
-from .spec import SEND_EVENT_PATH, SPEC_PATH, identifier_types, max_length
+from .spec import SEND_EVENT_PATH, SPEC_PATH, identifier_types, max_length, seed_properties
 from .targets import Seeds, mock_seeds
 
 __all__ = ["LIVE_MAX_EXAMPLES", "load_schema", "run_focused"]
@@ -47,6 +54,9 @@ LIVE_MAX_EXAMPLES: Final = 25
 ENV_MAX_EXAMPLES: Final = "CONTRACT_MAX_EXAMPLES"
 ENV_SEED: Final = "CONTRACT_SEED"
 _SEEDED_PARAMETERS: Final = frozenset({"personId", "definitionId", "identifierType"})
+#: On live, eventIds shorter than this are replaced with fresh random ones of this length.
+LIVE_MIN_EVENT_ID_LENGTH: Final = 16
+_EVENT_ID_ALPHABET: Final = string.ascii_letters + string.digits
 
 
 def _coverage_parameter(case: Case[Any]) -> str | None:
@@ -111,8 +121,14 @@ def _shape_live_case(case: Case[Any], live: LiveSettings) -> Case[Any]:
     if "createPerson" in query:
         query["createPerson"] = "false"  # negative cases that negate it never get here (filter_case)
     case.query = query
-    if positive and live.properties is not None and isinstance(case.body, dict) and _pick(case) % 2:
-        case.body = {**case.body, "properties": dict(live.properties)}
+    if isinstance(case.body, dict):
+        body = dict(case.body)
+        if positive and live.properties is not None and _pick(case) % 2:
+            body["properties"] = dict(live.properties)
+        event_id = body.get("eventId")
+        if positive and isinstance(event_id, str) and len(event_id) < LIVE_MIN_EVENT_ID_LENGTH:
+            body["eventId"] = "".join(secrets.choice(_EVENT_ID_ALPHABET) for _ in range(LIVE_MIN_EVENT_ID_LENGTH))
+        case.body = body
     return case
 
 
@@ -162,7 +178,9 @@ def load_schema(
     else:
         # The mock's credentials are public fixtures: keep them in the curl reproductions, so they run as printed.
         config.output.sanitization.enabled = False
-    _install_hooks(schema, seeds or mock_seeds(), live)
+    seeds = seeds or mock_seeds()
+    configure(set(seeds.persons), set(seeds.definitions), seeds.properties or seed_properties())
+    _install_hooks(schema, seeds, live)
     return schema
 
 

@@ -2,8 +2,10 @@
 
 Every request of a live run passes through one `LiveGuard`: the requests library's (schemathesis sends
 with it; `guard_every_requests_call` patches its adapter) and the client's (`GuardedAsyncTransport`). The
-guard refuses anything but a Send Event POST about the named person and definition, never lets
-createPerson through, paces requests under the account's limit, and stops sending once the requests that
+guard refuses anything but a Send Event POST about the named person and definition, or about a person the
+guard itself made up (`LiveGuard.mint_person`: a fresh random id nobody can have created, for checks that
+must get 404); it never lets createPerson through, paces requests under the account's limit (only requests
+about a made-up person may skip pacing: the rate-limit probe's), and stops sending once the requests that
 may have stored an event reach the budget (INFOBIP_MAX_EVENTS, default 50).
 """
 
@@ -13,6 +15,7 @@ import asyncio
 import contextlib
 import json
 import re
+import secrets
 import threading
 import time
 from collections import Counter
@@ -26,16 +29,18 @@ import httpx
 import requests
 from requests.adapters import HTTPAdapter
 
-from .spec import identifier_types, max_length
+from .spec import SEND_EVENT_PATH, identifier_types, max_length
 
 __all__ = [
     "DEFAULT_MAX_EVENTS",
     "LIVE_ENV",
+    "UNPACED",
     "EventBudgetExhausted",
     "GuardedAsyncTransport",
     "LiveGuard",
     "LiveSafetyError",
     "LiveSettings",
+    "fresh_person_id",
     "guard_every_requests_call",
 ]
 
@@ -50,9 +55,30 @@ LIVE_ENV: Final = (
 DEFAULT_MAX_EVENTS: Final = 50
 #: Requests per second to a live target: under the account's 250/s, leaving room for the team's own traffic.
 LIVE_REQUESTS_PER_SECOND: Final = 200.0
+#: The Send Event path, from the spec's template: its two ids as the groups `person` and `definition`.
 _EVENTS_PATH: Final = re.compile(
-    r"^/peopleevents/2/persons/(?P<person>[^/]*)/definitions/(?P<definition>[^/]*)/events$"
+    "^"
+    + re.escape(SEND_EVENT_PATH)
+    .replace(re.escape("{personId}"), "(?P<person>[^/]*)")
+    .replace(re.escape("{definitionId}"), "(?P<definition>[^/]*)")
+    + "$"
 )
+#: An httpx request extension: ``extensions={UNPACED: True}`` asks the guard not to pace the request (admitted
+#: only for a person the guard made up).
+UNPACED: Final = "contract_tests.unpaced"
+#: Made-up ids of these types are digits: a phone number in E.164's 15 digits under the unassigned country code 999,
+#: and a person id that still fits a signed 64-bit integer.
+_NUMERIC_PREFIX_AND_LENGTH: Final = {"PHONE": ("999", 15), "ID": ("9", 18)}
+
+
+def fresh_person_id(identifier_type: str) -> str:
+    """A random person id of `identifier_type` that no account can have created (at least 40 random bits), shaped
+    like one: digits for a phone number or a person id, an address for an email, a token otherwise."""
+    if identifier_type in _NUMERIC_PREFIX_AND_LENGTH:
+        prefix, length = _NUMERIC_PREFIX_AND_LENGTH[identifier_type]
+        return prefix + "".join(secrets.choice("0123456789") for _ in range(length - len(prefix)))
+    token = f"contract-unknown-{secrets.token_hex(12)}"
+    return f"{token}@example.invalid" if identifier_type == "EMAIL" else token
 
 
 class LiveSafetyError(RuntimeError):
@@ -134,6 +160,7 @@ class LiveGuard:
         base = urlsplit(settings.base_url)
         self._origin = (base.scheme, base.netloc)
         self._base_path = base.path.rstrip("/")
+        self._minted: set[str] = set()
         self.may_have_stored = 0
         self.in_flight = 0
         self.sent = 0
@@ -146,7 +173,15 @@ class LiveGuard:
         with self._lock:
             return self.settings.max_events - self.may_have_stored - self.in_flight
 
-    def check(self, method: str, url: str) -> None:
+    def mint_person(self, identifier_type: str) -> str:
+        """A fresh random person id (see `fresh_person_id`) that the guard then admits, with any one documented
+        identifierType and never createPerson: a request about it can only get 404 (or 400, 401, 429)."""
+        person_id = fresh_person_id(identifier_type)
+        with self._lock:
+            self._minted.add(person_id)
+        return person_id
+
+    def check(self, method: str, url: str, *, paced: bool = True) -> None:
         """Raise `LiveSafetyError` unless the request stays within the live run's bounds."""
         parts = urlsplit(url)
         path = parts.path
@@ -155,7 +190,11 @@ class LiveGuard:
         found = _EVENTS_PATH.match(path[len(self._base_path) :])
         if method.upper() != "POST" or found is None:
             raise LiveSafetyError(f"live run: only POST to Send Event is sent, not {method} {path}")
-        if not self._names_nothing_else(unquote(found["person"]), self.settings.person_id, self._person_max):
+        person = unquote(found["person"])
+        minted = person in self._minted
+        if not paced and not minted:
+            raise LiveSafetyError("live run: only requests about a made-up person may skip pacing")
+        if not minted and not self._names_nothing_else(person, self.settings.person_id, self._person_max):
             raise LiveSafetyError("live run: refusing a request about a person other than INFOBIP_PERSON_ID")
         if not self._names_nothing_else(
             unquote(found["definition"]), self.settings.definition_id, self._definition_max
@@ -164,25 +203,31 @@ class LiveGuard:
         query = parse_qs(parts.query, keep_blank_values=True)
         if any(value != "false" for value in query.get("createPerson", [])):
             raise LiveSafetyError("live run: createPerson is never sent")
+        types = query.get("identifierType", [])
+        if minted:
+            if len(types) != 1 or types[0] not in identifier_types():
+                raise LiveSafetyError("live run: a made-up person is sent with one documented identifierType")
+            return
         named = self.settings.identifier_type
-        if any(
-            value.upper() in identifier_types() and value.upper() != named for value in query.get("identifierType", [])
-        ):
+        if any(value.upper() in identifier_types() and value.upper() != named for value in types):
             raise LiveSafetyError("live run: refusing an identifierType other than INFOBIP_IDENTIFIER_TYPE")
 
     @staticmethod
     def _names_nothing_else(value: str, named: str, limit: int) -> bool:
         return value in (named, "") or len(value) > limit
 
-    def admit(self, method: str, url: str) -> float:
-        """Check the request, reserve a budget slot, and return the seconds to wait before sending it."""
-        self.check(method, url)
+    def admit(self, method: str, url: str, *, paced: bool = True) -> float:
+        """Check the request, reserve a budget slot, and return the seconds to wait before sending it (none for an
+        unpaced request)."""
+        self.check(method, url, paced=paced)
         with self._lock:
             if self.settings.max_events - self.may_have_stored - self.in_flight <= 0:
                 self.refused += 1
                 raise EventBudgetExhausted(f"live run: the budget of {self.settings.max_events} events is used up")
             self.in_flight += 1
             self.sent += 1
+            if not paced:
+                return 0.0
             now = self._clock()
             start = max(now, self._next_start)
             self._next_start = start + self._interval
@@ -205,7 +250,8 @@ class GuardedAsyncTransport(httpx.AsyncBaseTransport):
         self._inner = inner
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        await asyncio.sleep(self._guard.admit(request.method, str(request.url)))
+        paced = not request.extensions.get(UNPACED, False)
+        await asyncio.sleep(self._guard.admit(request.method, str(request.url), paced=paced))
         try:
             response = await self._inner.handle_async_request(request)
         except BaseException:

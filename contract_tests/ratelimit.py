@@ -11,11 +11,12 @@ from typing import Final
 import httpx
 from starlette.types import ASGIApp
 
-from .report import curl_for
-from .spec import event_path, response_errors
-from .targets import throttling_limit
+from tests.support.clock import FakeClock
 
-__all__ = ["MockClock", "assert_accounts_are_isolated", "assert_rolling_second_limit"]
+from .report import curl_for
+from .spec import event_path, response_errors, throttling_limit
+
+__all__ = ["assert_accounts_are_isolated", "assert_rolling_second_limit"]
 
 ACCOUNT_A: Final = "App mock-api-key"
 ACCOUNT_A_BASIC: Final = "Basic bW9jay11c2VyOm1vY2stcGFzc3dvcmQ="  # mock-user:mock-password, also account A
@@ -24,19 +25,6 @@ ACCOUNT_B: Final = "App mock-api-key-b"
 _STEP_SECONDS: Final = 0.001
 _PERSON: Final = ("ID", "1001")
 _DEFINITION: Final = "addToCart"
-
-
-class MockClock:
-    """POSIX seconds that move only when the test says: drives the mock's rate limiter deterministically."""
-
-    def __init__(self, start: float = 1_700_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def _client(app: ASGIApp) -> httpx.AsyncClient:
@@ -62,7 +50,7 @@ async def _stored(client: httpx.AsyncClient, event_id: str) -> int:
     return count
 
 
-async def _burst(client: httpx.AsyncClient, clock: MockClock, authorization: str, count: int) -> list[httpx.Response]:
+async def _burst(client: httpx.AsyncClient, clock: FakeClock, authorization: str, count: int) -> list[httpx.Response]:
     responses = []
     for _ in range(count):
         responses.append(await _send(client, authorization, uuid.uuid4().hex))
@@ -93,7 +81,7 @@ def _assert_valid_429(response: httpx.Response) -> int:
     return int(retry_after)
 
 
-async def assert_rolling_second_limit(app: ASGIApp, clock: MockClock) -> None:
+async def assert_rolling_second_limit(app: ASGIApp, clock: FakeClock) -> None:
     """Account A: 250 requests in one rolling second are accepted, the 251st gets a valid 429 and stores
     nothing, and the same request sent Retry-After seconds later is accepted (and stored once)."""
     limit = throttling_limit()
@@ -113,7 +101,7 @@ async def assert_rolling_second_limit(app: ASGIApp, clock: MockClock) -> None:
         )
 
 
-async def assert_accounts_are_isolated(app: ASGIApp, clock: MockClock) -> None:
+async def assert_accounts_are_isolated(app: ASGIApp, clock: FakeClock) -> None:
     """Account A's burst past its limit throttles all of A's credentials, and none of account B's requests."""
     limit = throttling_limit()
     async with _client(app) as client:

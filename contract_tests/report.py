@@ -49,6 +49,8 @@ class ContractReport:
     statuses: Counter[int] = field(default_factory=Counter)
     checks: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     not_sent: int = 0
+    repeated_shapes: int = 0
+    probe: str = ""
     seed: int | None = None
     guard: LiveGuard | None = None
 
@@ -83,8 +85,12 @@ class ContractReport:
                 f"  {name:<45} {counts['passed']:>7} {counts['failed']:>7}"
                 for name, counts in sorted(self.checks.items())
             ]
+        if self.repeated_shapes:
+            lines.append(f"  {self.repeated_shapes} positive cases not sent: they would store a shape already stored")
         if self.not_sent:
             lines.append(f"  {self.not_sent} cases not sent: the live event budget was used up")
+        if self.probe:
+            lines.append(f"rate-limit probe: {self.probe}")
         if self.guard is not None:
             guard = self.guard
             statuses = ", ".join(f"{status}: {count}" for status, count in sorted(guard.statuses.items()))
@@ -102,6 +108,28 @@ class ContractReport:
             lines.append(f"FAILED {report.nodeid}")
             lines += [f"    {line}" for line in _failure_lines(report)]
         return lines
+
+    def as_json(self, failed: list[pytest.TestReport], skipped: list[pytest.TestReport]) -> dict[str, object]:
+        """The summary's facts for tools: failed tests (function names) and checks, skips by reason, live bounds."""
+        guard = self.guard
+        return {
+            "target": self.target,
+            "failed_tests": sorted({report.nodeid.split("::")[-1].split("[")[0] for report in failed}),
+            "failed_checks": sorted(name for name, counts in self.checks.items() if counts["failed"]),
+            "skipped": dict(Counter(_skip_reason(report) for report in skipped)),
+            "cases_not_sent_for_budget": self.not_sent,
+            "cases_not_sent_as_repeated_shapes": self.repeated_shapes,
+            "statuses": {str(status): count for status, count in sorted(self.statuses.items())},
+            "probe": self.probe,
+            "live": None
+            if guard is None
+            else {
+                "max_events": guard.settings.max_events,
+                "may_have_stored": guard.may_have_stored,
+                "requests": guard.sent,
+                "refused_by_budget": guard.refused,
+            },
+        }
 
 
 def _skip_reason(report: pytest.TestReport) -> str:

@@ -1,4 +1,6 @@
-"""openapi.yaml as the contract suite reads it: the Send Event operation, and validators for what goes over the wire.
+"""openapi.yaml as the contract suite reads it: every expectation of the suite (statuses, identifier types, lengths,
+patterns, the rate limit, the version, the request fields, the seed example) comes from here, never from a hand-kept
+copy, so that a change of the spec reaches the tests by itself.
 
 Validation uses jsonschema against the spec itself (OpenAPI 3.1 schemas are JSON Schema 2020-12), with every
 ``$ref`` resolved through a `referencing` registry, so nothing here restates the spec.
@@ -9,53 +11,166 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from functools import cache
-from pathlib import Path
 from typing import Any, Final
 from urllib.parse import quote
 
 import jsonschema
-import yaml
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-REPO_ROOT: Final = Path(__file__).resolve().parents[1]
-SPEC_PATH: Final = REPO_ROOT / "openapi.yaml"
-SEND_EVENT_PATH: Final = "/peopleevents/2/persons/{personId}/definitions/{definitionId}/events"
+from tests.support.spec import ROOT, SPEC_PATH, load_spec, send_event_operation, send_event_path
+from tests.support.spec import documented_statuses as shared_documented_statuses
+
+__all__ = [
+    "REPO_ROOT",
+    "SEND_EVENT_LABEL",
+    "SEND_EVENT_PATH",
+    "SPEC_PATH",
+    "documented_statuses",
+    "echo_event_id",
+    "error_detail_fields",
+    "error_envelope_errors",
+    "event_id_pattern",
+    "event_path",
+    "identifier_types",
+    "info_version",
+    "load_spec",
+    "max_length",
+    "query_parameter_errors",
+    "request_body_errors",
+    "request_fields",
+    "resolve",
+    "response_errors",
+    "same_event",
+    "seed_properties",
+    "seed_request_example",
+    "seed_response_example",
+    "send_event_operation",
+    "throttling_limit",
+]
+
+REPO_ROOT: Final = ROOT
+SEND_EVENT_PATH: Final = send_event_path()
 SEND_EVENT_LABEL: Final = f"POST {SEND_EVENT_PATH}"
 _SPEC_URI: Final = "urn:people-events:openapi.yaml"
 _OPERATION_POINTER: Final = "/paths/" + SEND_EVENT_PATH.replace("~", "~0").replace("/", "~1") + "/post"
 _JSON_MEDIA_TYPE: Final = re.compile(r"^application/json\s*(;|$)", re.IGNORECASE)
+#: The name of the request and response examples that reproduce the seed's samples.
+SEED_EXAMPLE: Final = "seed"
 
 
-@cache
-def load_spec() -> dict[str, Any]:
-    """openapi.yaml, parsed (cached: treat it as read-only)."""
-    spec: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text())
-    return spec
-
-
-def send_event_operation() -> dict[str, Any]:
-    """The Send Event operation object."""
-    operation: dict[str, Any] = load_spec()["paths"][SEND_EVENT_PATH]["post"]
-    return operation
+def resolve(node: Any) -> Any:
+    """`node` of openapi.yaml with every local ``$ref`` inlined (a fresh copy), e.g. for reading a schema's fields."""
+    spec = load_spec()
+    if isinstance(node, dict):
+        if "$ref" in node:
+            target: Any = spec
+            for part in node["$ref"].removeprefix("#/").split("/"):
+                target = target[part]
+            return resolve(target)
+        return {key: resolve(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [resolve(value) for value in node]
+    return node
 
 
 def identifier_types() -> tuple[str, ...]:
-    """The IdentifierType enum, in the spec's order."""
-    return tuple(load_spec()["components"]["schemas"]["IdentifierType"]["enum"])
+    """The identifierType enum, in the spec's order."""
+    parameter = next(p for p in send_event_operation()["parameters"] if p["name"] == "identifierType")
+    return tuple(resolve(parameter["schema"])["enum"])
 
 
 def max_length(parameter: str) -> int:
     """The maxLength of a path parameter (personId, definitionId)."""
     found = next(p for p in send_event_operation()["parameters"] if p["name"] == parameter)
-    length: int = found["schema"]["maxLength"]
+    length: int = resolve(found["schema"])["maxLength"]
     return length
 
 
 def documented_statuses() -> tuple[int, ...]:
     """The statuses the operation documents, ascending."""
-    return tuple(sorted(int(status) for status in send_event_operation()["responses"]))
+    return tuple(shared_documented_statuses())
+
+
+def throttling_limit() -> int:
+    """The account's documented limit of requests per second (the operation's x-throttling-info)."""
+    limit: int = send_event_operation()["x-throttling-info"][0]["numberOfRequests"]
+    return limit
+
+
+def info_version() -> str:
+    """The spec's info.version: the version of the API contract (and of the generated client)."""
+    return str(load_spec()["info"]["version"])
+
+
+def _request_schema() -> dict[str, Any]:
+    schema: dict[str, Any] = resolve(send_event_operation()["requestBody"]["content"]["application/json"]["schema"])
+    return schema
+
+
+def request_fields() -> tuple[str, ...]:
+    """The top-level fields of the request body (EventRequest), in the spec's order."""
+    return tuple(_request_schema().get("properties", {}))
+
+
+def event_id_pattern() -> re.Pattern[str]:
+    """The request's eventId pattern."""
+    return re.compile(_request_schema()["properties"]["eventId"]["pattern"])
+
+
+def error_detail_fields() -> tuple[str, ...]:
+    """The required fields of the error envelope's ``serviceException`` (messageId, text)."""
+    details = resolve(load_spec()["components"]["schemas"]["ApiException"])
+    service_exception = details["properties"]["requestError"]["properties"]["serviceException"]
+    return tuple(service_exception["required"])
+
+
+def seed_request_example() -> dict[str, Any]:
+    """The request example named `seed` (the seed's request sample)."""
+    media = send_event_operation()["requestBody"]["content"]["application/json"]
+    example: dict[str, Any] = media["examples"][SEED_EXAMPLE]["value"]
+    return example
+
+
+def seed_response_example() -> dict[str, Any]:
+    """The 201 example named `seed` (the seed's response sample)."""
+    media = send_event_operation()["responses"]["201"]["content"]["application/json"]
+    example: dict[str, Any] = media["examples"][SEED_EXAMPLE]["value"]
+    return example
+
+
+def seed_properties() -> dict[str, Any]:
+    """The properties of the seed request example: known-good properties for the seed's definition."""
+    properties: dict[str, Any] = seed_request_example()["properties"]
+    return properties
+
+
+def same_event(expected: Mapping[str, Any], parsed: Mapping[str, Any]) -> bool:
+    """Whether a parsed event (``to_dict()``) records `expected` (a 201 body): date-times compare as instants to the
+    second, since parsing normalises their form (``Z``, fractions beyond microseconds)."""
+
+    def normal(value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return datetime.fromisoformat(value.replace("Z", "+00:00")).replace(microsecond=0)
+            except ValueError:
+                return value
+        return value
+
+    return {k: normal(v) for k, v in expected.items()} == {k: normal(v) for k, v in parsed.items() if k in expected}
+
+
+def echo_event_id(status: int, body: Any, request: Any) -> Any:
+    """`body` as a server answers `request` (an httpx request): a 201 records the eventId the request sent."""
+    try:
+        sent = json.loads(request.content) if request.content else {}
+    except ValueError:
+        return body
+    if status != 201 or not isinstance(body, dict) or not isinstance(sent, dict) or "eventId" not in sent:
+        return body
+    return {**body, "eventId": sent["eventId"]}
 
 
 def event_path(person_id: str, definition_id: str) -> str:

@@ -1,21 +1,22 @@
 """Where the contract suite sends its traffic: ``CONTRACT_TARGET=inprocess|served|live``, read once, at import.
 
 - ``inprocess`` (default): the reference mock as an ASGI app, called without a socket;
-- ``served``: the reference mock served by uvicorn on a free loopback port, once per session;
+- ``served``: the reference mock in its own process (``python -m people_events_mock``) on a free loopback port,
+  once per session, as a real server runs;
 - ``live``: a real server, named by ``INFOBIP_BASE_URL``, ``INFOBIP_API_KEY``, ``INFOBIP_PERSON_ID``,
   ``INFOBIP_IDENTIFIER_TYPE`` and ``INFOBIP_DEFINITION_ID``; optionally ``INFOBIP_MAX_EVENTS`` (default 50)
   and ``INFOBIP_PROPERTIES`` (a JSON object that the named definition accepts). A live run is safe by
   construction: see live.py.
 
 Tests that need the reference mock itself (admin API, faults, an injected clock) skip on live, saying why
-(`MOCK_ONLY_REASON`).
+(`MOCK_ONLY_REASON`). Stored events are read back through the mock's admin API (`stored_events`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
@@ -27,12 +28,11 @@ from starlette.applications import Starlette
 from people_events_client import AsyncPeopleEvents
 from people_events_mock import create_app
 from people_events_mock.fixtures import default_fixtures
-from people_events_mock.state import mock_state
-from people_events_mock.store import EventFilter, StoredEvent
-from people_events_mock.testing import serve
+from people_events_mock.testing import mock_process
+from tests.support.mock_admin import astored_events
 
-from .live import GuardedAsyncTransport, LiveGuard, LiveSettings, guard_every_requests_call
-from .spec import send_event_operation
+from .live import GuardedAsyncTransport, LiveGuard, LiveSettings, fresh_person_id, guard_every_requests_call
+from .spec import seed_properties, seed_response_example
 
 __all__ = [
     "ENV_TARGET",
@@ -46,9 +46,7 @@ __all__ = [
     "inprocess_app",
     "mock_seeds",
     "open_target",
-    "seed_properties",
     "target_seeds",
-    "throttling_limit",
 ]
 
 
@@ -70,6 +68,8 @@ INPROCESS_BASE_URL: Final = "http://127.0.0.1"
 MOCK_ONLY_REASON: Final = (
     "checks the reference mock itself (admin API, injected clock or faults); CONTRACT_TARGET=live tests a real server"
 )
+#: Connections a target's raw client may open at once (the rate-limit probe's burst uses them).
+MAX_CONNECTIONS: Final = 64
 
 
 def _read_target_kind(env: Mapping[str, str]) -> TargetKind:
@@ -91,13 +91,6 @@ class Seeds:
     persons: tuple[tuple[str, str], ...]
     definitions: tuple[str, ...]
     properties: Mapping[str, Any] | None
-
-
-def seed_properties() -> dict[str, Any]:
-    """The properties of the spec's `seed` request example (the seed sample)."""
-    media = send_event_operation()["requestBody"]["content"]["application/json"]
-    properties: dict[str, Any] = media["examples"]["seed"]["value"]["properties"]
-    return properties
 
 
 @cache
@@ -125,6 +118,15 @@ def inprocess_app() -> Starlette:
 
 
 @dataclass(frozen=True, slots=True)
+class Named:
+    """The person and definition a target's own checks send events about."""
+
+    person_id: str
+    identifier_type: str
+    definition_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class Target:
     """This run's target, as the tests use it."""
 
@@ -142,12 +144,30 @@ class Target:
         if self.kind is TargetKind.INPROCESS:
             return "inprocess: the reference mock as an ASGI app"
         if self.kind is TargetKind.SERVED:
-            return f"served: the reference mock at {self.base_url}"
+            return f"served: the reference mock in its own process at {self.base_url}"
         assert LIVE is not None
         return (
             f"live: {self.base_url}, person {LIVE.identifier_type} {LIVE.person_id!r}, "
             f"definition {LIVE.definition_id!r}, at most {LIVE.max_events} events"
         )
+
+    @property
+    def named(self) -> Named:
+        """The named person and definition (live), or the fixture person of the seed's definition (mock)."""
+        if LIVE is not None:
+            return Named(LIVE.person_id, LIVE.identifier_type, LIVE.definition_id)
+        definition = str(seed_response_example()["definitionId"])
+        identifier_type, person_id = self.seeds.persons[0]
+        return Named(person_id, identifier_type, definition)
+
+    @property
+    def known_good_properties(self) -> dict[str, Any]:
+        """Properties the named definition accepts: INFOBIP_PROPERTIES when set, else the seed example's."""
+        return dict(self.seeds.properties) if self.seeds.properties is not None else seed_properties()
+
+    def unknown_person(self, identifier_type: str) -> str:
+        """A fresh person id of `identifier_type` that cannot exist (admitted by the live guard)."""
+        return self.guard.mint_person(identifier_type) if self.guard is not None else fresh_person_id(identifier_type)
 
     def call_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for schemathesis's ``Case.call`` and ``validate_response``."""
@@ -155,22 +175,37 @@ class Target:
             return {}  # the schema's app is the in-process app
         return {"base_url": self.base_url}
 
+    def _transport(self) -> httpx.AsyncBaseTransport | None:
+        limits = httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS)
+        if self.app is not None and self.kind is TargetKind.INPROCESS:
+            return httpx.ASGITransport(app=self.app)
+        if self.guard is not None:
+            return GuardedAsyncTransport(self.guard, httpx.AsyncHTTPTransport(limits=limits))
+        return httpx.AsyncHTTPTransport(limits=limits)
+
     def async_facade(self, api_key: str | None = None, **options: Any) -> AsyncPeopleEvents:
         """The client under test, sending to this target (through the guard on live)."""
-        transport: httpx.AsyncBaseTransport | None = None
-        if self.app is not None and self.kind is TargetKind.INPROCESS:
-            transport = httpx.ASGITransport(app=self.app)
-        elif self.guard is not None:
-            transport = GuardedAsyncTransport(self.guard, httpx.AsyncHTTPTransport())
+        transport = self._transport()
         if transport is not None:
             options["http_client_args"] = {**options.get("http_client_args", {}), "transport": transport}
         return AsyncPeopleEvents(self.base_url, api_key or self.api_key, **options)
 
-    def stored_events(self, **filters: str) -> list[StoredEvent]:
-        """Events the mock stored (EventFilter's fields as keywords); only on the mock targets."""
-        if self.app is None:
-            raise RuntimeError("stored_events needs the reference mock")
-        return mock_state(self.app).store.events(EventFilter(**filters))
+    @contextlib.asynccontextmanager
+    async def raw_client(self, authorization: str | None = None) -> AsyncIterator[httpx.AsyncClient]:
+        """An httpx client for hand-made requests to this target (through the guard on live), sending the
+        account's `App` key unless `authorization` says otherwise."""
+        headers = {"Authorization": authorization or f"App {self.api_key}"}
+        async with httpx.AsyncClient(
+            transport=self._transport(), base_url=self.base_url, headers=headers, timeout=30.0
+        ) as client:
+            yield client
+
+    async def stored_events(self, **filters: str) -> list[dict[str, Any]]:
+        """Events the reference mock stored, read through its admin API (``personId=``, ``eventId=``...)."""
+        if self.kind is TargetKind.LIVE:
+            raise RuntimeError("stored_events needs the reference mock's admin API")
+        async with httpx.AsyncClient(transport=self._transport(), base_url=self.base_url) as client:
+            return await astored_events(client, **filters)
 
 
 @contextlib.contextmanager
@@ -181,17 +216,10 @@ def open_target() -> Iterator[Target]:
             TARGET_KIND, INPROCESS_BASE_URL, inprocess_app(), None, MOCK_FUZZ_AUTHORIZATION, MOCK_API_KEY, mock_seeds()
         )
     elif TARGET_KIND is TargetKind.SERVED:
-        app = create_app()
-        with serve(app) as base_url:
-            yield Target(TARGET_KIND, base_url, app, None, MOCK_FUZZ_AUTHORIZATION, MOCK_API_KEY, mock_seeds())
+        with mock_process() as mock:
+            yield Target(TARGET_KIND, mock.base_url, None, None, MOCK_FUZZ_AUTHORIZATION, MOCK_API_KEY, mock_seeds())
     else:
         assert LIVE is not None
         guard = LiveGuard(LIVE)
         with guard_every_requests_call(guard):
             yield Target(TARGET_KIND, LIVE.base_url, None, guard, LIVE.authorization, LIVE.api_key, target_seeds())
-
-
-def throttling_limit() -> int:
-    """The account's documented limit per second (the spec's x-throttling-info)."""
-    limit: int = send_event_operation()["x-throttling-info"][0]["numberOfRequests"]
-    return limit

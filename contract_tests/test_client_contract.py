@@ -1,10 +1,11 @@
 """The client's side of the contract, with respx in place of a server: every identifier type builds the raw
 request openapi.yaml describes, and every documented status parses or raises its typed error.
 
-Every canned response that a test serves is validated against openapi.yaml's response schema for its
-status (media type, body, required headers) before it is used, so the canned data cannot drift from the
-spec. Responses the spec does not document (a proxy's HTML 502, an empty 503, 499, 520...) are labelled
-as such and not validated. Retries run on an injected clock and sleep: nothing waits.
+The canned responses are openapi.yaml's own examples (the 201's `seed` example, each error status's example, with
+its documented headers' examples), so a status documented tomorrow is covered without an edit here; each is
+validated against the spec's schema for its status before it is served. Responses the spec does not document (a
+proxy's HTML 502, an empty 503, 499, 520...) are labelled as such and not validated. Retries run on an injected
+clock and sleep: nothing waits.
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Final
 
 import httpx
@@ -23,38 +23,39 @@ import respx
 
 from people_events_client import (
     AsyncPeopleEvents,
-    BadRequest,
     BasicAuth,
     BearerToken,
     EventResponse,
-    Forbidden,
     IBSSOToken,
-    NotFound,
     PeopleEvents,
     PeopleEventsError,
-    RateLimited,
-    ServerError,
-    Unauthorized,
 )
-from people_events_client.auth import Auth
+from tests.support.clock import FakeClock
+from tests.support.respx_router import BASE_URL
 
+from .outcomes import expected_attempts, expected_error
+from .probe import parse_retry_after
 from .spec import (
     documented_statuses,
+    echo_event_id,
     event_path,
     identifier_types,
-    load_spec,
     query_parameter_errors,
     request_body_errors,
     response_errors,
+    same_event,
+    seed_properties,
+    seed_response_example,
+    send_event_operation,
 )
-from .targets import mock_seeds, seed_properties
 
-BASE_URL: Final = load_spec()["servers"][0]["url"]
 API_KEY: Final = "contract-test-key"
-DEFINITION: Final = "addToCart"
+DEFINITION: Final = str(seed_response_example()["definitionId"])
+PERSON: Final = "person-1001"
+EVENT_ID: Final = "order-1001-cart-1"
 MAX_RETRIES: Final = 3
-PERSONS: Final = dict(mock_seeds().persons)
-CREATABLE: Final = ("PHONE", "EMAIL", "EXTERNAL_ID")
+
+Auth = BasicAuth | BearerToken | IBSSOToken
 
 
 @dataclass(frozen=True)
@@ -69,11 +70,14 @@ class Canned:
     def body(self) -> Any:
         return json.loads(self.content)
 
-    def response(self) -> httpx.Response:
+    def response(self, request: httpx.Request) -> httpx.Response:
+        """The canned response to `request`; a documented 201 records the eventId the request sent."""
         if self.documented:
             problems = response_errors(self.status, self.headers, self.content)
             if problems:
                 pytest.fail(f"canned {self.status} has drifted from openapi.yaml: {'; '.join(problems)}")
+            body = echo_event_id(self.status, self.body(), request)
+            return httpx.Response(self.status, headers=self.headers, content=json.dumps(body).encode())
         return httpx.Response(self.status, headers=self.headers, content=self.content)
 
 
@@ -83,86 +87,46 @@ def _json(status: int, body: object, *, documented: bool = True, headers: dict[s
     )
 
 
-def _envelope(message_id: str, text: str, validation_errors: dict[str, list[str]] | None = None) -> dict[str, Any]:
-    details: dict[str, Any] = {"messageId": message_id, "text": text}
-    if validation_errors:
-        details["validationErrors"] = validation_errors
-    return {"requestError": {"serviceException": details}}
+def documented_response(status: int) -> Canned:
+    """openapi.yaml's example of `status` (the `seed` example of the 201), with its headers' examples."""
+    response = send_event_operation()["responses"][str(status)]
+    media = response["content"]["application/json"]
+    example = media["examples"]["seed"]["value"] if "examples" in media else media["example"]
+    headers = {name: str(header["example"]) for name, header in response.get("headers", {}).items()}
+    return _json(status, example, headers=headers)
 
 
-CREATED_EVENT: Final = {
-    "eventId": "order-1001-cart-1",
-    "definitionId": DEFINITION,
-    "occurredTime": "2024-05-17T15:47:50.413915Z",
-    "properties": {"transactionId": "my-transaction-1", "totalCost": 100, "itemsInCart": [{"itemId": 1}]},
-    "metadata": {"source": "API"},
-}
-#: One canned response per documented status.
-DOCUMENTED: Final = {
-    201: _json(201, CREATED_EVENT),
-    400: _json(
-        400, _envelope("BAD_REQUEST", "Bad request", {"properties.itemsInCart[0].quantity": ["must be a number"]})
-    ),
-    401: _json(401, _envelope("UNAUTHORIZED", "Unauthorized")),
-    403: _json(403, _envelope("FORBIDDEN", "Forbidden: the credentials lack the people:manage scope")),
-    404: _json(404, _envelope("NOT_FOUND", "Person not found")),
-    413: _json(413, _envelope("PAYLOAD_TOO_LARGE", "Request body is larger than 512000 bytes")),
-    415: _json(415, _envelope("UNSUPPORTED_MEDIA_TYPE", "Content-Type must be a JSON media type")),
-    429: _json(429, _envelope("TOO_MANY_REQUESTS", "Too many requests"), headers={"Retry-After": "2"}),
-    500: _json(500, _envelope("GENERAL_ERROR", "Something went wrong. Please contact support.")),
-}
-#: (status, class raised, attempts made) for each documented status; 201 returns the event.
-DOCUMENTED_OUTCOMES: Final = [
-    (201, None, 1),
-    (400, BadRequest, 1),
-    (401, Unauthorized, 1),
-    (403, Forbidden, 1),
-    (404, NotFound, 1),
-    (413, PeopleEventsError, 1),
-    (415, PeopleEventsError, 1),
-    (429, RateLimited, MAX_RETRIES + 1),
-    (500, ServerError, MAX_RETRIES + 1),
-]
+ERROR_STATUSES: Final = [status for status in documented_statuses() if status >= 400]
+
+
+def _undocumented(start: int) -> int:
+    """The first status from `start` up that openapi.yaml does not document."""
+    return next(status for status in range(start, start + 100) if status not in documented_statuses())
+
+
 _HTML_502: Final = b"<html><head><title>502 Bad Gateway</title></head><body><center>nginx</center></body></html>"
-#: Responses outside the contract that real networks produce: (id, response, class raised, attempts made).
-UNDOCUMENTED_OUTCOMES: Final = [
-    ("502-html-proxy-page", Canned(502, _HTML_502, {"Content-Type": "text/html"}, False), ServerError, 4),
-    ("503-empty-body", Canned(503, documented=False), ServerError, MAX_RETRIES + 1),
-    ("520-unknown-5xx", Canned(520, documented=False), ServerError, MAX_RETRIES + 1),
-    ("429-without-retry-after", Canned(429, documented=False), RateLimited, MAX_RETRIES + 1),
-    ("409-enveloped", _json(409, _envelope("CONFLICT", "Conflict"), documented=False), PeopleEventsError, 1),
-    ("499-unknown-4xx", Canned(499, b"client closed", {"Content-Type": "text/plain"}, False), PeopleEventsError, 1),
+_ENVELOPE_4XX: Final = {"requestError": {"serviceException": {"messageId": "CONFLICT", "text": "Conflict"}}}
+#: Responses outside the contract that real networks produce: (id, response).
+UNDOCUMENTED: Final = [
+    ("html-proxy-page", Canned(_undocumented(502), _HTML_502, {"Content-Type": "text/html"}, False)),
+    ("empty-body-5xx", Canned(_undocumented(503), documented=False)),
+    ("unknown-5xx", Canned(_undocumented(520), documented=False)),
+    ("429-without-retry-after", Canned(429, documented=False)),
+    ("enveloped-4xx", _json(_undocumented(409), _ENVELOPE_4XX, documented=False)),
+    ("plain-text-4xx", Canned(_undocumented(499), b"client closed", {"Content-Type": "text/plain"}, False)),
 ]
-
-
-class InstantClock:
-    """A monotonic clock that moves only when the client sleeps; the sleeps are recorded, never waited."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    async def asleep(self, seconds: float) -> None:
-        self.sleep(seconds)
 
 
 Send = Callable[..., EventResponse]
 
 
 @pytest.fixture
-def clock() -> InstantClock:
-    return InstantClock()
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture(params=["sync", "async"])
-def send(request: pytest.FixtureRequest, clock: InstantClock) -> Send:
+def send(request: pytest.FixtureRequest, clock: FakeClock) -> Send:
     """``send(person_id, definition_id, **send_keywords)`` through PeopleEvents or AsyncPeopleEvents; ``api_key=``
     or ``auth=`` choose the credential (default: API_KEY)."""
     flavour: str = request.param
@@ -183,20 +147,8 @@ def send(request: pytest.FixtureRequest, clock: InstantClock) -> Send:
     return call
 
 
-@pytest.fixture
-def api() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
-        yield router
-
-
 def _serve(api: respx.MockRouter, canned: Canned) -> respx.Route:
-    return api.post(path__startswith="/peopleevents/2/persons/").mock(side_effect=lambda request: canned.response())
-
-
-def test_every_documented_status_has_a_canned_response() -> None:
-    """The tables below cover exactly the statuses openapi.yaml documents."""
-    assert sorted(DOCUMENTED) == list(documented_statuses())
-    assert [status for status, _, _ in DOCUMENTED_OUTCOMES] == list(documented_statuses())
+    return api.post(path__startswith="/").mock(side_effect=canned.response)
 
 
 @pytest.mark.parametrize("identifier_type", identifier_types())
@@ -205,8 +157,8 @@ def test_each_identifier_type_builds_the_documented_request(
 ) -> None:
     """Path ids percent-encoded, identifierType and createPerson=false in the query, `App` credentials, and a
     JSON body that openapi.yaml's EventRequest accepts, with a generated eventId."""
-    route = _serve(api, DOCUMENTED[201])
-    person_id = PERSONS[identifier_type]
+    route = _serve(api, documented_response(201))
+    person_id = f"{identifier_type.lower()}+1@example/1"
     send(person_id, DEFINITION, identifier_type=identifier_type, properties=seed_properties())
     request = route.calls.last.request
     assert request.method == "POST"
@@ -222,11 +174,10 @@ def test_each_identifier_type_builds_the_documented_request(
     assert isinstance(body["eventId"], str)
 
 
-@pytest.mark.parametrize("identifier_type", CREATABLE)
-def test_create_person_is_sent_as_documented(api: respx.MockRouter, send: Send, identifier_type: str) -> None:
+def test_create_person_is_sent_as_documented(api: respx.MockRouter, send: Send) -> None:
     """create_person=True sends createPerson=true, a boolean the spec's query schema accepts."""
-    route = _serve(api, DOCUMENTED[201])
-    send(PERSONS[identifier_type], DEFINITION, identifier_type=identifier_type, create_person=True)
+    route = _serve(api, documented_response(201))
+    send(PERSON, DEFINITION, identifier_type=identifier_types()[0], create_person=True)
     params = route.calls.last.request.url.params
     assert params["createPerson"] == "true"
     assert query_parameter_errors("createPerson", True) == []
@@ -246,60 +197,51 @@ def test_each_security_scheme_is_sent_as_declared(
     api: respx.MockRouter, send: Send, auth: Auth | None, header: str
 ) -> None:
     """Each of the spec's four security schemes becomes its Authorization header."""
-    route = _serve(api, DOCUMENTED[201])
-    send("1001", DEFINITION, identifier_type="ID", auth=auth)
+    route = _serve(api, documented_response(201))
+    send(PERSON, DEFINITION, identifier_type=identifier_types()[0], auth=auth)
     assert route.calls.last.request.headers["Authorization"] == header
 
 
-@pytest.mark.parametrize(
-    ("status", "error", "attempts"), DOCUMENTED_OUTCOMES, ids=[str(s) for s, _, _ in DOCUMENTED_OUTCOMES]
-)
-def test_documented_status_parses_or_raises_its_typed_error(
-    api: respx.MockRouter,
-    send: Send,
-    clock: InstantClock,
-    status: int,
-    error: type[PeopleEventsError] | None,
-    attempts: int,
-) -> None:
-    """201 returns the event as the body records it; every other documented status raises its class, carrying
-    the status, Infobip's messageId and text, validationErrors, Retry-After and the eventId sent."""
-    canned = DOCUMENTED[status]
+def test_the_201_example_comes_back_as_the_event(api: respx.MockRouter, send: Send) -> None:
+    """The spec's 201 example returns the event it records, after one attempt."""
+    canned = documented_response(201)
     route = _serve(api, canned)
-    if error is None:
-        event = send("1001", DEFINITION, identifier_type="ID", event_id="order-1001-cart-1")
-        recorded = canned.body()
-        assert event.occurred_time == datetime.fromisoformat(recorded.pop("occurredTime"))
-        assert {**event.to_dict(), "occurredTime": None} == {**recorded, "occurredTime": None}
-        assert route.call_count == attempts
-        return
-    with pytest.raises(error) as raised:
-        send("1001", DEFINITION, identifier_type="ID", event_id="order-1001-cart-1")
+    event = send(PERSON, DEFINITION, identifier_type=identifier_types()[0], event_id=canned.body()["eventId"])
+    assert same_event(canned.body(), event.to_dict())
+    assert route.call_count == 1
+
+
+@pytest.mark.parametrize("status", ERROR_STATUSES, ids=[str(status) for status in ERROR_STATUSES])
+def test_documented_error_raises_its_typed_error(
+    api: respx.MockRouter, send: Send, clock: FakeClock, status: int
+) -> None:
+    """Every documented error status (its example from openapi.yaml) raises its class, carrying the status,
+    Infobip's messageId and text, validationErrors, Retry-After and the eventId sent; 429 and 5xx after every
+    retry, waiting Retry-After when given."""
+    canned = documented_response(status)
+    route = _serve(api, canned)
+    with pytest.raises(PeopleEventsError) as raised:
+        send(PERSON, DEFINITION, identifier_type=identifier_types()[0], event_id=EVENT_ID)
     err = raised.value
     details = canned.body()["requestError"]["serviceException"]
-    assert type(err) is error
+    assert type(err) is expected_error(status)
     assert (err.status, err.message_id, err.text) == (status, details["messageId"], details["text"])
     assert err.validation_errors == details.get("validationErrors", {})
-    assert err.event_id == "order-1001-cart-1"
-    assert route.call_count == attempts
-    if status == 429:
-        assert err.retry_after == 2.0
-        assert clock.sleeps == [2.0] * MAX_RETRIES
+    assert err.event_id == EVENT_ID
+    assert route.call_count == expected_attempts(status, MAX_RETRIES)
+    retry_after = parse_retry_after(canned.headers.get("Retry-After"))
+    assert err.retry_after == retry_after
+    if retry_after is not None:
+        assert clock.sleeps == [retry_after] * MAX_RETRIES
 
 
-@pytest.mark.parametrize(
-    ("canned", "error", "attempts"),
-    [outcome[1:] for outcome in UNDOCUMENTED_OUTCOMES],
-    ids=[outcome[0] for outcome in UNDOCUMENTED_OUTCOMES],
-)
-def test_undocumented_response_raises_a_typed_error(
-    api: respx.MockRouter, send: Send, canned: Canned, error: type[PeopleEventsError], attempts: int
-) -> None:
+@pytest.mark.parametrize(("canned"), [canned for _, canned in UNDOCUMENTED], ids=[name for name, _ in UNDOCUMENTED])
+def test_undocumented_response_raises_a_typed_error(api: respx.MockRouter, send: Send, canned: Canned) -> None:
     """A response outside the contract (HTML, empty, unknown status) still raises the typed error for its status
     class, never JSONDecodeError or ValueError; 429 and 5xx after every retry."""
     route = _serve(api, canned)
     with pytest.raises(PeopleEventsError) as raised:
-        send("1001", DEFINITION, identifier_type="ID")
-    assert type(raised.value) is error
+        send(PERSON, DEFINITION, identifier_type=identifier_types()[0])
+    assert type(raised.value) is expected_error(canned.status)
     assert raised.value.status == canned.status
-    assert route.call_count == attempts
+    assert route.call_count == expected_attempts(canned.status, MAX_RETRIES)

@@ -21,6 +21,7 @@ from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
 from people_events_mock import create_app
+from tests.support.clock import FakeClock
 
 from .checks import (
     created_event_echoes_the_request,
@@ -39,7 +40,7 @@ from .deliberate_faults import (
     unknown_identifier_type_accepted,
 )
 from .fuzzing import run_focused
-from .ratelimit import MockClock, assert_rolling_second_limit
+from .ratelimit import assert_rolling_second_limit
 
 pytestmark = pytest.mark.usefixtures("mock_target_only")
 
@@ -53,14 +54,14 @@ def _with_invalid_identifier_type(case: Case[Any]) -> Case[Any]:
 
 def _fuzz(
     *checks: Any, transform: Callable[[Case[Any]], Case[Any]] | None = None
-) -> Callable[[ASGIApp, MockClock], None]:
-    def check(app: ASGIApp, clock: MockClock) -> None:
+) -> Callable[[ASGIApp, FakeClock], None]:
+    def check(app: ASGIApp, clock: FakeClock) -> None:
         run_focused(app, checks, transform=transform)
 
     return check
 
 
-def _rate_limit(app: ASGIApp, clock: MockClock) -> None:
+def _rate_limit(app: ASGIApp, clock: FakeClock) -> None:
     asyncio.run(assert_rolling_second_limit(app, clock))
 
 
@@ -70,7 +71,7 @@ class Fault:
 
     id: str
     inject: Callable[[Starlette, pytest.MonkeyPatch], ASGIApp]
-    check: Callable[[ASGIApp, MockClock], None]
+    check: Callable[[ASGIApp, FakeClock], None]
     says: tuple[str, ...]
     #: The rate-limit scenarios drive the mock's clock; the schemathesis checks need real time (occurredTime).
     injected_clock: bool = False
@@ -116,7 +117,7 @@ FAULTS = [
 @pytest.mark.parametrize("fault", FAULTS, ids=[fault.id for fault in FAULTS])
 def test_deliberate_fault_makes_its_check_fail(fault: Fault, monkeypatch: pytest.MonkeyPatch) -> None:
     """The checks aimed at the fault pass on a good mock and fail on the broken one, saying why."""
-    good_clock, broken_clock = MockClock(), MockClock()
+    good_clock, broken_clock = FakeClock(), FakeClock()
     fault.check(create_app(clock=good_clock if fault.injected_clock else None), good_clock)
     broken = fault.inject(create_app(clock=broken_clock if fault.injected_clock else None), monkeypatch)
     with pytest.raises((AssertionError, FailureGroup)) as raised:

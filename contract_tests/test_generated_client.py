@@ -13,10 +13,13 @@ from people_events_client import AuthenticatedClient, EventProperties, EventRequ
 from people_events_client.api.events import send_custom_event
 from people_events_client.types import UNSET
 
-from .test_spec import seed_sample
+from .reference import official_identifier_types, seed_identifier_types
+from .spec import SEND_EVENT_PATH, identifier_types, same_event, seed_request_example, seed_response_example
 
 BASE_URL = "https://api.infobip.com"
-EVENTS = "/peopleevents/2/persons/{}/definitions/{}/events"
+DEFINITION = str(seed_response_example()["definitionId"])
+#: Identifier types the live API accepts that the seed does not document.
+LIVE_ONLY_TYPES = [value for value in official_identifier_types() if value not in seed_identifier_types()]
 
 
 @pytest.fixture
@@ -27,42 +30,46 @@ def client() -> AuthenticatedClient:
 @pytest.fixture
 def created() -> Iterator[respx.MockRouter]:
     with respx.mock(base_url=BASE_URL, assert_all_called=True) as router:
-        router.post(path__startswith="/peopleevents/2/persons/").mock(
-            return_value=httpx.Response(201, json=seed_sample("Response samples"))
-        )
+        router.post(path__startswith="/").mock(return_value=httpx.Response(201, json=seed_response_example()))
         yield router
 
 
 @pytest.mark.parametrize(
-    ("person_id", "identifier_type", "raw_person"),
+    ("person_id", "raw_person"),
     [
-        ("john+doe@example.com", IdentifierType.EMAIL, "john%2Bdoe%40example.com"),
-        ("+385 91 234", IdentifierType.PHONE, "%2B385%2091%20234"),
-        ("a/b?c#d", IdentifierType.EXTERNAL_ID, "a%2Fb%3Fc%23d"),
-        ("1001", IdentifierType.ID, "1001"),
-        ("tiktok-1", IdentifierType.TIKTOK_BM, "tiktok-1"),
+        ("john+doe@example.com", "john%2Bdoe%40example.com"),
+        ("+385 91 234", "%2B385%2091%20234"),
+        ("a/b?c#d", "a%2Fb%3Fc%23d"),
+        ("1001", "1001"),
     ],
-    ids=["email-plus-at", "phone-plus-space", "slash-query-fragment", "plain-id", "live-only-type"],
+    ids=["email-plus-at", "phone-plus-space", "slash-query-fragment", "plain-id"],
 )
 def test_raw_request_encodes_ids_and_sends_query_and_auth(
-    client: AuthenticatedClient,
-    created: respx.MockRouter,
-    person_id: str,
-    identifier_type: IdentifierType,
-    raw_person: str,
+    client: AuthenticatedClient, created: respx.MockRouter, person_id: str, raw_person: str
 ) -> None:
-    send_custom_event.sync_detailed(person_id, "addToCart", client=client, identifier_type=identifier_type)
+    identifier_type = IdentifierType(identifier_types()[0])
+    send_custom_event.sync_detailed(person_id, DEFINITION, client=client, identifier_type=identifier_type)
     request = created.calls.last.request
     assert request.method == "POST"
     assert request.url.raw_path.decode() == (
-        EVENTS.format(raw_person, "addToCart") + f"?identifierType={identifier_type.value}&createPerson=false"
+        SEND_EVENT_PATH.format(personId=raw_person, definitionId=DEFINITION)
+        + f"?identifierType={identifier_type.value}&createPerson=false"
     )
     assert request.headers["Authorization"] == "App test-api-key"
 
 
+@pytest.mark.parametrize("identifier_type", LIVE_ONLY_TYPES)
+def test_identifier_types_only_the_live_api_documents_are_sent(
+    client: AuthenticatedClient, created: respx.MockRouter, identifier_type: str
+) -> None:
+    send_custom_event.sync_detailed("p-1", DEFINITION, client=client, identifier_type=IdentifierType(identifier_type))
+    assert created.calls.last.request.url.params["identifierType"] == identifier_type
+
+
 def test_create_person_true_is_sent_as_lower_case_true(client: AuthenticatedClient, created: respx.MockRouter) -> None:
+    identifier_type = IdentifierType(identifier_types()[0])
     send_custom_event.sync_detailed(
-        "41793026727", "addToCart", client=client, identifier_type=IdentifierType.PHONE, create_person=True
+        "p-1", DEFINITION, client=client, identifier_type=identifier_type, create_person=True
     )
     assert created.calls.last.request.url.params["createPerson"] == "true"
 
@@ -73,8 +80,8 @@ def test_create_person_true_is_sent_as_lower_case_true(client: AuthenticatedClie
         (UNSET, None),
         (EventRequest(properties=None), {"properties": None}),
         (
-            EventRequest(properties=EventProperties.from_dict(seed_sample("Request samples")["properties"])),
-            seed_sample("Request samples"),
+            EventRequest(properties=EventProperties.from_dict(seed_request_example()["properties"])),
+            seed_request_example(),
         ),
     ],
     ids=["body-absent", "properties-null", "seed-sample"],
@@ -82,7 +89,8 @@ def test_create_person_true_is_sent_as_lower_case_true(client: AuthenticatedClie
 def test_json_body(
     client: AuthenticatedClient, created: respx.MockRouter, body: EventRequest, expected: object
 ) -> None:
-    send_custom_event.sync_detailed("1001", "addToCart", client=client, identifier_type=IdentifierType.ID, body=body)
+    identifier_type = IdentifierType(identifier_types()[0])
+    send_custom_event.sync_detailed("1001", DEFINITION, client=client, identifier_type=identifier_type, body=body)
     request = created.calls.last.request
     if expected is None:
         assert request.content == b""
@@ -92,17 +100,10 @@ def test_json_body(
 
 
 def test_seed_response_sample_parses(client: AuthenticatedClient, created: respx.MockRouter) -> None:
-    response = send_custom_event.sync_detailed("1001", "addToCart", client=client, identifier_type=IdentifierType.ID)
-    event = response.parsed
-    assert isinstance(event, EventResponse)
-    sample = seed_sample("Response samples")
-    assert event.event_id == sample["eventId"]
-    assert event.definition_id == "addToCart"
-    assert event.occurred_time.isoformat().startswith("2024-05-17T15:47:50.413915")
-    assert event.properties is not None
-    assert not isinstance(event.properties, type(UNSET))
-    assert event.to_dict()["properties"] == sample["properties"]
-    assert event.to_dict()["metadata"] == {"source": "API"}
+    identifier_type = IdentifierType(identifier_types()[0])
+    response = send_custom_event.sync_detailed("1001", DEFINITION, client=client, identifier_type=identifier_type)
+    assert isinstance(response.parsed, EventResponse)
+    assert same_event(seed_response_example(), response.parsed.to_dict())
 
 
 def test_generated_client_repr_hides_the_token() -> None:

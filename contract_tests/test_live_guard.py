@@ -3,11 +3,13 @@ budget, and how it paces. Pure: no server, an injected clock."""
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 import pytest
 
-from .live import EventBudgetExhausted, LiveGuard, LiveSafetyError, LiveSettings
+from .live import EventBudgetExhausted, LiveGuard, LiveSafetyError, LiveSettings, fresh_person_id
+from .spec import event_path, identifier_types
 
 BASE: Final = "https://xyz.api.infobip.com"
 EVENTS: Final = f"{BASE}/peopleevents/2/persons/jane.doe%40example.com/definitions/addToCart/events"
@@ -138,3 +140,59 @@ def test_guard_paces_request_starts_under_the_account_limit() -> None:
     interval = 1 / guard.settings.requests_per_second
     assert waits == pytest.approx([0, interval, 2 * interval, 3 * interval])
     assert guard.settings.requests_per_second < 250
+
+
+def test_a_made_up_person_is_admitted_with_any_documented_identifier_type() -> None:
+    """A person the guard made up cannot exist, so any one documented identifierType is safe for it."""
+    guard = make_guard(max_events=len(identifier_types()))
+    for identifier_type in identifier_types():
+        person_id = guard.mint_person(identifier_type)
+        guard.admit("POST", f"{BASE}{event_path(person_id, 'addToCart')}?identifierType={identifier_type}")
+    assert guard.in_flight == len(identifier_types())
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["identifierType=EMAIL&createPerson=true", "identifierType=EMAIL&identifierType=PHONE", "identifierType=NOPE", ""],
+    ids=["create-person", "two-types", "undocumented-type", "no-type"],
+)
+def test_a_made_up_person_is_never_created_nor_sent_ambiguously(query: str) -> None:
+    guard = make_guard()
+    person_id = guard.mint_person("EMAIL")
+    with pytest.raises(LiveSafetyError):
+        guard.admit("POST", f"{BASE}{event_path(person_id, 'addToCart')}?{query}")
+
+
+def test_only_requests_about_a_made_up_person_skip_pacing() -> None:
+    """The probe's requests go unpaced, and do not delay the paced ones; the named person's never skip pacing."""
+    clock = StoppedClock()
+    guard = make_guard(max_events=10, clock=clock)
+    person_id = guard.mint_person("EMAIL")
+    made_up = f"{BASE}{event_path(person_id, 'addToCart')}?identifierType=EMAIL"
+    assert [guard.admit("POST", made_up, paced=False) for _ in range(3)] == [0.0, 0.0, 0.0]
+    with pytest.raises(LiveSafetyError):
+        guard.admit("POST", EVENTS, paced=False)
+    assert guard.admit("POST", EVENTS) == 0.0
+
+
+def test_an_unpaced_request_still_holds_a_budget_slot() -> None:
+    guard = make_guard(max_events=1)
+    person_id = guard.mint_person("EMAIL")
+    guard.admit("POST", f"{BASE}{event_path(person_id, 'addToCart')}?identifierType=EMAIL", paced=False)
+    with pytest.raises(EventBudgetExhausted):
+        guard.admit("POST", f"{BASE}{event_path(person_id, 'addToCart')}?identifierType=EMAIL", paced=False)
+
+
+@pytest.mark.parametrize(
+    ("identifier_type", "shape"),
+    [
+        ("PHONE", r"999\d{12}"),
+        ("ID", r"9\d{17}"),
+        ("EMAIL", r".+@example\.invalid"),
+        ("LINE", r"contract-unknown-[0-9a-f]{24}"),
+    ],
+)
+def test_made_up_ids_look_like_ids_of_their_type_and_never_repeat(identifier_type: str, shape: str) -> None:
+    ids = {fresh_person_id(identifier_type) for _ in range(100)}
+    assert len(ids) == 100
+    assert all(re.fullmatch(shape, person_id) for person_id in ids)

@@ -36,7 +36,6 @@ from people_events_client import (
     PeopleEvents,
     PeopleEventsError,
     RateLimited,
-    ServerError,
     Unauthorized,
 )
 from people_events_client.api.events import send_custom_event
@@ -44,12 +43,14 @@ from people_events_mock import create_app
 from people_events_mock.testing import serve
 
 from .fuzzing import load_schema
+from .outcomes import expected_error
 from .prism import PrismServer, run_prism, violation_lines, violations
 from .report import curl_for
-from .spec import REPO_ROOT, SEND_EVENT_PATH, SPEC_PATH, send_event_operation
-from .targets import LIVE, MOCK_API_KEY, MOCK_ONLY_REASON, mock_seeds, seed_properties
+from .spec import REPO_ROOT, SEND_EVENT_PATH, SPEC_PATH, documented_statuses, seed_properties, send_event_operation
+from .targets import MOCK_API_KEY, mock_seeds
 
-pytestmark = pytest.mark.prism
+# Module-scoped, so that it skips before the module-scoped servers below are started.
+pytestmark = [pytest.mark.prism, pytest.mark.usefixtures("mock_target_only_module")]
 
 OFFICIAL_SPEC: Final = REPO_ROOT / "contract_tests" / "reference" / "infobip-people-events.official.json"
 #: The nodes of the official spec typed `additionalProperties: {type: object}` that its own example violates.
@@ -62,23 +63,8 @@ POSITIVE_EXAMPLES: Final = 60
 #: The upstream mock's limit for accounts A and B: low, so that a burst through Prism (a few ms per request)
 #: reaches it well within one second. The client paces account A to it; B's unpaced burst gets the 429.
 UPSTREAM_RATE: Final = 40
-ERROR_STATUSES: Final = [
-    (400, BadRequest),
-    (401, Unauthorized),
-    (403, Forbidden),
-    (404, NotFound),
-    (413, PeopleEventsError),
-    (415, PeopleEventsError),
-    (429, RateLimited),
-    (500, ServerError),
-]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _mock_only() -> None:
-    # Module-scoped, so that it runs before the module-scoped servers below are started.
-    if LIVE is not None:
-        pytest.skip(MOCK_ONLY_REASON)
+#: Every documented error status, with the class the client raises for it.
+ERROR_STATUSES: Final = [(status, expected_error(status)) for status in documented_statuses() if status >= 400]
 
 
 @pytest.fixture(scope="module")
@@ -275,7 +261,13 @@ def test_generated_client_against_prism_mock_succeeds_for_the_seed_sample(prism_
     its answer, the spec's 201 example."""
     expected = _seed_example()
     with PeopleEvents(prism_mock.base_url, "any-key", rate_limit=None, max_retries=0) as people:
-        event = people.send("jane.doe@example.com", "addToCart", identifier_type="EMAIL", properties=seed_properties())
+        event = people.send(
+            "jane.doe@example.com",
+            "addToCart",
+            identifier_type="EMAIL",
+            properties=seed_properties(),
+            event_id=expected["eventId"],  # Prism answers the example, whose eventId the client must have sent
+        )
     assert (event.event_id, event.definition_id) == (expected["eventId"], expected["definitionId"])
     assert isinstance(event.properties, EventProperties)
     assert event.properties.to_dict() == expected["properties"]

@@ -8,7 +8,6 @@ server-side facts: the statuses the server sent, and when it accepted each event
 
 from __future__ import annotations
 
-import bisect
 import threading
 import uuid
 from collections import Counter
@@ -21,9 +20,13 @@ from starlette.applications import Starlette
 
 from people_events_client import PeopleEvents
 from people_events_mock.testing import mock_process
+from tests.support.clock import FakeClock
+from tests.support.mock_admin import stored_events
+from tests.support.windows import max_per_rolling_second
 
-from .ratelimit import MockClock, assert_accounts_are_isolated, assert_rolling_second_limit
-from .targets import MOCK_API_KEY, throttling_limit
+from .ratelimit import assert_accounts_are_isolated, assert_rolling_second_limit
+from .spec import throttling_limit
+from .targets import MOCK_API_KEY
 
 pytestmark = pytest.mark.usefixtures("mock_target_only")
 
@@ -35,7 +38,7 @@ MIN_BUSIEST_SECOND_SHARE: Final = 0.8
 
 
 async def test_251st_request_in_a_rolling_second_gets_429_with_retry_after(
-    mock_app: Callable[..., Starlette], mock_clock: MockClock
+    mock_app: Callable[..., Starlette], mock_clock: FakeClock
 ) -> None:
     """250 requests of one rolling second pass; the 251st gets a spec-valid 429 with Retry-After >= 1 and stores
     nothing; sent again Retry-After seconds later, it gets 201."""
@@ -43,7 +46,7 @@ async def test_251st_request_in_a_rolling_second_gets_429_with_retry_after(
 
 
 async def test_account_b_is_unaffected_by_account_a_burst(
-    mock_app: Callable[..., Starlette], mock_clock: MockClock
+    mock_app: Callable[..., Starlette], mock_clock: FakeClock
 ) -> None:
     """Account A over its limit throttles every credential of A, and none of account B's 250 requests."""
     await assert_accounts_are_isolated(mock_app(clock=mock_clock), mock_clock)
@@ -67,12 +70,6 @@ class StatusCountingTransport(httpx.BaseTransport):
         self._inner.close()
 
 
-def busiest_rolling_second(times: list[float]) -> int:
-    """The most events accepted within any one second."""
-    times = sorted(times)
-    return max((bisect.bisect_right(times, t + 1.0 - 1e-9) - i for i, t in enumerate(times)), default=0)
-
-
 @pytest.mark.slow
 def test_paced_client_never_sees_429_at_the_limit() -> None:
     """PeopleEvents with its default rate_limit=250 sends 500 events from two threads at the account's limit:
@@ -85,7 +82,7 @@ def test_paced_client_never_sees_429_at_the_limit() -> None:
         accepted = send_paced(mock.base_url, counting)
     assert counting.statuses == {201: PACED_EVENTS}
     assert len(accepted) == PACED_EVENTS
-    busiest = busiest_rolling_second(accepted)
+    busiest = max_per_rolling_second(accepted)
     assert MIN_BUSIEST_SECOND_SHARE * throttling_limit() <= busiest <= throttling_limit()
 
 
@@ -109,5 +106,5 @@ def send_paced(base_url: str, counting: StatusCountingTransport) -> list[float]:
         for sender in senders:
             sender.join()
 
-    events = httpx.get(f"{base_url}/_mock/events", params={"account": "A"}).json()["events"]
-    return [float(event["acceptedAt"]) for event in events]
+    with httpx.Client(base_url=base_url) as admin:
+        return [float(event["acceptedAt"]) for event in stored_events(admin, account="A")]

@@ -1,4 +1,10 @@
-"""Fail when generated/ differs from a fresh `make regenerate`, naming every differing file."""
+"""Fail when generated/ differs from a fresh `make regenerate`, naming every differing file.
+
+Usage: python scripts/check_drift.py [DIR]   (default: generated/)
+
+The fresh output includes the record of inputs (.codegen-inputs.json), so a generated/ that matches its code but was
+recorded from other inputs drifts too.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from regenerate import CACHE_NAMES, DEFAULT_OUTPUT, regenerate
-
-
-def _is_tool_output(relative: Path) -> bool:
-    """Caches and build metadata that tools leave in generated/ (mypy, pytest, pip -e) are not drift."""
-    return any(part in CACHE_NAMES or part.endswith(".egg-info") for part in relative.parts)
-
-
-def tree_files(root: Path) -> dict[str, bytes]:
-    files = (p for p in sorted(root.rglob("*")) if p.is_file() and not _is_tool_output(p.relative_to(root)))
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in files}
+from regenerate import DEFAULT_OUTPUT, Inputs, display, generate, tree_files
 
 
 def drift(committed: Path, fresh: Path) -> list[str]:
@@ -26,17 +22,17 @@ def drift(committed: Path, fresh: Path) -> list[str]:
 
 
 def main() -> int:
-    committed = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_OUTPUT
+    committed = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else DEFAULT_OUTPUT
     with tempfile.TemporaryDirectory(prefix="drift-") as tmp:
-        fresh = Path(tmp) / "generated"
-        regenerate(fresh)
-        differing = drift(committed, fresh)
+        differing = drift(committed, generate(Inputs(), Path(tmp)))
     if differing:
-        print("generated/ has drifted from openapi.yaml + codegen/; run `make regenerate`. Differing files:")
+        print(
+            f"{display(committed)}/ has drifted from openapi.yaml + codegen/; run `make regenerate`. Differing files:"
+        )
         for name in differing:
             print(f"  generated/{name}")
         return 1
-    print("generated/ is up to date")
+    print(f"{display(committed)}/ is up to date")
     return 0
 
 

@@ -16,6 +16,33 @@ DEFAULT_RATE_LIMIT: Final = 250
 """Infobip's Send Event limit, requests per second per account (x-throttling-info)."""
 PACING_BURST_DIVISOR: Final = 10
 """A second, shorter window (1/10 s, 1/10 of the budget) smooths bursts for strict rolling windows."""
+PACING_MARGIN_MS: Final = 5
+"""The client's one-second window is this much longer than the server's. Small: a permit counts from its response,
+which comes after the server counted the request; the margin covers whole-millisecond rounding."""
+PACING_TAKERS: Final = 4
+"""Waiters of one budget in a process that may ask it for a permit at once: one would serialise fleet pacing on
+Redis round trips; more would wake in herds."""
+PACING_RELEASE_DELAY: Final = 1.005
+"""A budget no facade holds any more is kept this long (its longest window), so that facades created and closed
+one after another still share it."""
+PACING_MIN_WAIT: Final = 0.001
+"""The shortest sleep while the budget is spent (the windows count whole milliseconds)."""
+
+FLEET_CALL_TIMEOUT: Final = 0.5
+"""Default bound on one call to the shared limiter (Redis); a deadline shortens it further."""
+FLEET_DEADLINE_SHARE: Final = 0.5
+"""A call to the shared limiter may use at most this share of a send's remaining deadline, leaving the rest for the
+in-process fallback and the request itself."""
+FLEET_MIN_CALL: Final = 0.05
+"""A call bounded below this by a nearly spent deadline that goes unanswered says nothing about Redis: it falls back
+for this send without opening the circuit."""
+FLEET_POLL_INTERVAL: Final = 0.05
+"""While a caller waits on Redis, it checks this often whether another caller has opened the circuit."""
+FLEET_INCONCLUSIVE_TRIPS: Final = 3
+"""Unanswered calls in a row, each too short to count alone, that open the circuit all the same."""
+FLEET_COOLDOWN: Final = 30.0
+"""After the shared limiter fails, every caller paces in-process for this long, then Redis is tried again.
+(A circuit breaker's open time, not a Retry-After.)"""
 
 PERSON_ID_MAX_LENGTH: Final = 256
 """openapi.yaml: personId maxLength."""
@@ -24,10 +51,7 @@ DEFINITION_ID_MAX_LENGTH: Final = 36
 EVENT_ID_PATTERN: Final = r"[A-Za-z0-9_-]{1,36}"
 """openapi.yaml: EventRequest.eventId pattern."""
 
+MAX_SECONDS: Final = 86_400.0
+"""The longest deadline or timeout accepted (a day)."""
+
 LOGGER_NAME: Final = "people_events_client"
-PACING_MARGIN_MS: Final = 15
-"""The client's one-second window is this much longer, so jitter in transit cannot overrun the server's window."""
-PRIMARY_RETRY_AFTER: Final = 30.0
-"""After a failure of the shared limiter (Redis), pace in-process for this long, then try it again."""
-PACING_POLL_INTERVAL: Final = 0.002
-"""Seconds between asks for a permit while the budget is spent (one asker per process at a time)."""

@@ -1,11 +1,13 @@
 """A client library for accessing Infobip People Events - Send Event"""
 
-from ._facade import AsyncPeopleEvents, PeopleEvents
-from ._pacing import redis_limiter
+from ._facade import AsyncPeopleEvents, PeopleEvents, validate_event
+from ._fleet import FleetLimiter, redis_limiter
 from .auth import BasicAuth, BearerToken, IBSSOToken
 from .client import AuthenticatedClient, Client
 from .exceptions import (
     BadRequest,
+    ClientClosed,
+    DeadlineExceeded,
     Forbidden,
     NotFound,
     PeopleEventsError,
@@ -13,6 +15,7 @@ from .exceptions import (
     ServerError,
     TransportError,
     Unauthorized,
+    UnexpectedResponse,
 )
 from .models import EventMetadata, EventProperties, EventRequest, EventResponse, IdentifierType
 
@@ -25,10 +28,13 @@ __all__ = (
     "BasicAuth",
     "BearerToken",
     "Client",
+    "ClientClosed",
+    "DeadlineExceeded",
     "EventMetadata",
     "EventProperties",
     "EventRequest",
     "EventResponse",
+    "FleetLimiter",
     "Forbidden",
     "IBSSOToken",
     "IdentifierType",
@@ -39,6 +45,8 @@ __all__ = (
     "ServerError",
     "TransportError",
     "Unauthorized",
+    "UnexpectedResponse",
     "__version__",
     "redis_limiter",
+    "validate_event",
 )

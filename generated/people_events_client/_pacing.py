@@ -1,250 +1,272 @@
 # copied from codegen/overlay/_pacing.py by `make regenerate`; edit there, never here.
-"""Pacing to the account's rate limit with pyrate-limiter v4, before each attempt.
+"""Pacing to the account's rate limit, before each attempt.
 
-One in-process limiter per (rate_limit_key, rate) is shared by every facade, thread and asyncio
-task of the process. ``redis_limiter`` builds a limiter whose budget lives in Redis, shared by
-every process and host. When Redis fails, pacing falls back to the in-process limiter and warns
-once; the 429 retries remain the backstop.
+In a process, one budget per (rate_limit_key, rate) is shared by every facade, thread and asyncio task. Across
+processes and hosts it lives in Redis (``redis_limiter``); when Redis fails, pacing falls back to the in-process
+budget at once for every caller, and the 429 retries remain the backstop.
+
+A permit is counted from when it is taken, and again from when its response arrives (``Pacer.settle``): the
+server counts a request when it arrives, which can be long after the permit (a cold connection, a busy event
+loop), and no later than its response. Counting it from the response keeps the client's windows at least as
+strict as the server's rolling second, so late arrivals cannot bunch up with the next second's.
+
+Why a sliding-window log of our own rather than pyrate-limiter (which the first release used): its buckets cannot
+move a permit's time; each ``Limiter`` starts a leak thread with an event loop of its own (a thread and three
+file descriptors per credential, never released); its blocking wait lets every waiter wake and race; and its
+state does not survive a fork. Here:
+
+- the log is trimmed as it is read, so pacing starts no threads;
+- waiters queue on a gate, and a few at a time sleep for exactly the wait the log reports;
+- budgets are counted by the facades that use them, and freed a window after the last one closes;
+- a forked child starts with an empty registry (``_fork``), so it never inherits a held gate.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import math
+import bisect
 import threading
 import time
-import weakref
-from typing import Any
+from collections.abc import Callable
 
-import httpx
-from pyrate_limiter import BucketFactory, Duration, Limiter, Rate, RateItem
-from pyrate_limiter.abstracts import AbstractBucket
+import attrs
 
-from ._constants import (
-    LOGGER_NAME,
-    PACING_BURST_DIVISOR,
-    PACING_MARGIN_MS,
-    PACING_POLL_INTERVAL,
-    PRIMARY_RETRY_AFTER,
-)
-from ._retry import DEADLINE_EXTENSION, DeadlineExceeded
+from . import _fork
+from ._constants import PACING_MIN_WAIT, PACING_RELEASE_DELAY, PACING_TAKERS
+from ._fleet import FleetLimiter, FleetUnavailable
+from ._rates import pacing_windows
 
-logger = logging.getLogger(LOGGER_NAME)
+Clock = Callable[[], float]
 
 
-def pacing_rates(rate_limit: int) -> list[Rate]:
-    """The account's budget per second (plus a margin for network jitter against the server's strict rolling
-    window), and a tenth of it per tenth of a second to smooth bursts."""
-    burst = max(1, math.ceil(rate_limit / PACING_BURST_DIVISOR))
-    per_second = Rate(rate_limit, int(Duration.SECOND) + PACING_MARGIN_MS)
-    if burst >= rate_limit:
-        return [per_second]
-    return [Rate(burst, int(Duration.SECOND) // PACING_BURST_DIVISOR), per_second]
+def _now_ms() -> int:
+    return time.monotonic_ns() // 1_000_000
 
 
-class GatedLimiter:
-    """A pyrate-limiter ``Limiter`` that callers enter one at a time, polling for a free permit.
+class LocalBudget:
+    """One rate_limit_key's budget in this process (a sorted log of permit times per window, in ms), and the gates
+    its waiters queue on."""
 
-    Why not pyrate-limiter's own blocking wait: it lets every waiting thread sleep and race when a slot
-    frees (with 32 threads that wasted a quarter of the budget), and it stamps the permit with the planned
-    wake-up time rather than the actual one, so a thread that oversleeps on a busy machine records its
-    request too early and a later one squeezes into a real second that is already full. Here a single
-    caller at a time asks for a permit without blocking, and sleeps ``PACING_POLL_INTERVAL`` between asks.
-    """
+    def __init__(self, rate_limit: int) -> None:
+        self._windows = pacing_windows(rate_limit)
+        self._logs: list[list[int]] = [[] for _ in self._windows]
+        self._lock = threading.Lock()
+        self.gate = threading.BoundedSemaphore(PACING_TAKERS)
+        """Held by the threads that are asking this budget for a permit."""
+        self._async_gates: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
 
-    def __init__(self, limiter: Limiter) -> None:
-        self.limiter = limiter
-        self._gate = threading.Lock()
-        self._async_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
-            weakref.WeakKeyDictionary()
-        )
-        self._async_gates_lock = threading.Lock()
+    def take(self) -> tuple[int | None, float]:
+        """(the permit's time, 0.0) when a permit was taken now; else (None, seconds until one may be free)."""
+        with self._lock:
+            now = _now_ms()
+            wait = 0
+            for window, log in zip(self._windows, self._logs, strict=True):
+                del log[: bisect.bisect_right(log, now - window.interval_ms)]
+                if len(log) >= window.limit:
+                    # The permit whose expiry brings the window below its limit.
+                    wait = max(wait, log[len(log) - window.limit] + window.interval_ms - now)
+            if wait:
+                return None, max(PACING_MIN_WAIT, wait / 1000)
+            for log in self._logs:
+                log.append(now)  # the latest time in each log: taken under the lock, on a monotonic clock
+            return now, 0.0
 
-    def acquire(self, key: str, timeout: float | None) -> bool:
-        """Wait for a permit for at most ``timeout`` seconds (None: no limit); False when none came in time."""
-        if timeout is not None and timeout <= 0:
-            return False
-        deadline = None if timeout is None else time.monotonic() + timeout
-        if not self._gate.acquire(timeout=-1 if timeout is None else timeout):
-            return False
-        try:
-            while not self.limiter.try_acquire(key, blocking=False):
-                if deadline is not None and time.monotonic() + PACING_POLL_INTERVAL > deadline:
-                    return False
-                time.sleep(PACING_POLL_INTERVAL)
-            return True
-        finally:
-            self._gate.release()
+    def restamp(self, taken_at: int) -> None:
+        """Count the permit taken at ``taken_at`` from now in the windows that mirror the server (its response has
+        just arrived)."""
+        with self._lock:
+            now = _now_ms()
+            for window, log in zip(self._windows, self._logs, strict=True):
+                if window.from_response:
+                    index = bisect.bisect_left(log, taken_at)
+                    if index < len(log) and log[index] == taken_at:
+                        del log[index]
+                    bisect.insort(log, now)
 
-    def _async_gate(self) -> asyncio.Lock:
-        """This event loop's gate (an asyncio.Lock belongs to one loop)."""
+    def async_gate(self) -> asyncio.Semaphore:
+        """The running event loop's gate (an asyncio primitive belongs to one loop); gates of closed loops go, so
+        that they do not keep their loops alive."""
         loop = asyncio.get_running_loop()
-        with self._async_gates_lock:
+        with self._lock:
             gate = self._async_gates.get(loop)
             if gate is None:
-                gate = self._async_gates[loop] = asyncio.Lock()
+                for closed in [other for other in self._async_gates if other.is_closed()]:
+                    del self._async_gates[closed]
+                gate = self._async_gates[loop] = asyncio.Semaphore(PACING_TAKERS)
             return gate
 
-    async def acquire_async(self, key: str, timeout: float | None) -> bool:
-        """The asyncio twin of ``acquire``: tasks queue on a per-loop gate, so one task polls at a time."""
-        if timeout is not None and timeout <= 0:
-            return False
-        deadline = None if timeout is None else time.monotonic() + timeout
-        gate = self._async_gate()
-        try:
-            await asyncio.wait_for(gate.acquire(), timeout)
-        except TimeoutError:
-            return False
-        try:
-            while not await self.limiter.try_acquire_async(key, blocking=False):
-                if deadline is not None and time.monotonic() + PACING_POLL_INTERVAL > deadline:
-                    return False
-                await asyncio.sleep(PACING_POLL_INTERVAL)
-            return True
-        finally:
-            gate.release()
+
+@attrs.frozen
+class Permit:
+    """A permit to send one attempt: from the in-process budget (``taken_at``) or from the fleet's (``member``)."""
+
+    taken_at: int | None = None
+    member: str | None = None
 
 
-_shared_lock = threading.Lock()
-_shared: dict[tuple[str, int], GatedLimiter] = {}
+class _Registry:
+    """The process's budgets, counted by the pacers that hold them. A budget no pacer holds is kept for one window
+    (``PACING_RELEASE_DELAY``) before it is freed, so that short-lived facades of one account still share it."""
 
-
-def shared_limiter(rate_limit_key: str, rate_limit: int) -> GatedLimiter:
-    """The process-wide in-process limiter for this key and rate."""
-    with _shared_lock:
-        gated = _shared.get((rate_limit_key, rate_limit))
-        if gated is None:
-            limiter = Limiter(pacing_rates(rate_limit))
-            gated = _shared[(rate_limit_key, rate_limit)] = GatedLimiter(limiter)
-        return gated
-
-
-class _RedisBucketFactory(BucketFactory):
-    """One Redis bucket per item name (the rate_limit_key), created on first use."""
-
-    def __init__(self, redis: Any, rates: list[Rate], prefix: str) -> None:
-        self._redis = redis
-        self._rates = rates
-        self._prefix = prefix
-        self._buckets: dict[str, AbstractBucket] = {}
+    def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._budgets: dict[tuple[str, int], tuple[LocalBudget, int]] = {}
+        self._idle: dict[tuple[str, int], float] = {}  # budgets no pacer holds, by when they may be freed
 
-    def wrap_item(self, name: str, weight: int = 1) -> RateItem:
-        return RateItem(name, time.time_ns() // 1_000_000, weight=weight)
+    def _free_expired(self, now: float) -> None:
+        for key in [key for key, until in self._idle.items() if until <= now]:
+            del self._idle[key]
+            del self._budgets[key]
 
-    def get(self, item: RateItem) -> AbstractBucket:
-        from pyrate_limiter import RedisBucket
-
+    def acquire(self, key: str, rate_limit: int) -> LocalBudget:
         with self._lock:
-            bucket = self._buckets.get(item.name)
-            if bucket is None:
-                bucket = RedisBucket.init(self._rates, self._redis, f"{self._prefix}:{item.name}")
-                self.schedule_leak(bucket)
-                self._buckets[item.name] = bucket
-            return bucket
+            self._free_expired(time.monotonic())
+            self._idle.pop((key, rate_limit), None)
+            budget, users = self._budgets.get((key, rate_limit)) or (LocalBudget(rate_limit), 0)
+            self._budgets[(key, rate_limit)] = (budget, users + 1)
+            return budget
+
+    def release(self, key: str, rate_limit: int) -> None:
+        with self._lock:
+            now = time.monotonic()
+            entry = self._budgets.get((key, rate_limit))
+            if entry is not None:
+                budget, users = entry
+                self._budgets[(key, rate_limit)] = (budget, users - 1)
+                if users == 1:
+                    self._idle[(key, rate_limit)] = now + PACING_RELEASE_DELAY
+            self._free_expired(now)
+
+    def held(self) -> int:
+        """Budgets some pacer holds now."""
+        with self._lock:
+            return sum(1 for _, users in self._budgets.values() if users > 0)
+
+    def __len__(self) -> int:
+        """Budgets in memory, idle ones included (freed a window after their last release)."""
+        with self._lock:
+            self._free_expired(time.monotonic())
+            return len(self._budgets)
 
 
-def redis_limiter(redis: Any, *, rate_limit: int, prefix: str = "people_events:pacing") -> Limiter:
-    """A limiter whose budget lives in Redis (a sync ``redis.Redis``), shared across processes and hosts.
+_registry = _Registry()
 
-    Pass it as ``limiter=`` to the facade; the bucket key is ``{prefix}:{rate_limit_key}``, so raw
-    credentials never reach Redis.
-    """
-    return Limiter(_RedisBucketFactory(redis, pacing_rates(rate_limit), prefix))
+
+def _new_registry() -> None:
+    global _registry  # noqa: PLW0603  (the reset is a rebinding: the child never touches the parent's objects)
+    _registry = _Registry()
+
+
+_fork.reset_in_child(_new_registry)
+
+
+def budgets_in_use() -> int:
+    """How many in-process budgets open facades hold now (one per rate_limit_key and rate)."""
+    return _registry.held()
+
+
+def budgets_in_memory() -> int:
+    """How many in-process budgets exist now: held ones, and released ones still within their last window."""
+    return len(_registry)
+
+
+def _left(deadline_at: float | None, clock: Clock) -> float | None:
+    return None if deadline_at is None else deadline_at - clock()
 
 
 class Pacer:
-    """Acquires one permit per attempt from the chosen limiter, falling back to in-process pacing.
+    """One facade's pacing: the fleet budget when there is one and it works, else the in-process budget.
 
-    When the primary limiter (e.g. Redis) fails, pacing falls back to the in-process budget and warns once
-    per outage; the primary is tried again after ``PRIMARY_RETRY_AFTER`` seconds.
+    ``deadline_at`` is on the facade's clock; waits are real (pacing is about real time on the server).
     """
 
-    def __init__(self, key: str, rate_limit: int, limiter: Limiter | None) -> None:
+    def __init__(self, key: str, rate_limit: int, fleet: FleetLimiter | None) -> None:
         self.key = key
-        self._fallback = shared_limiter(key, rate_limit)
-        self._primary = None if limiter is None else GatedLimiter(limiter)
-        self._lock = threading.Lock()
-        self._down_until = 0.0
-        self._in_outage = False
+        self.rate_limit = rate_limit
+        self._fleet = fleet
+        self._registry = _registry
+        self._generation = _fork.generation()
+        self._local = self._registry.acquire(key, rate_limit)
+        self._released = False
 
-    def _primary_usable(self) -> GatedLimiter | None:
-        with self._lock:
-            return self._primary if time.monotonic() >= self._down_until else None
+    def release(self) -> None:
+        """Give the in-process budget back (idempotent). In a forked child, a parent's pacer only forgets it: the
+        parent's registry, and any lock held there at the fork, are not the child's to touch."""
+        if not self._released:
+            self._released = True
+            if self._generation == _fork.generation():
+                self._registry.release(self.key, self.rate_limit)
 
-    def _on_primary_failure(self, err: Exception) -> None:
-        with self._lock:
-            self._down_until = time.monotonic() + PRIMARY_RETRY_AFTER
-            first = not self._in_outage
-            self._in_outage = True
-        if first:
-            logger.warning("pacing limiter failed (%s); falling back to in-process pacing", type(err).__name__)
+    def settle(self, permit: Permit) -> None:
+        """The attempt's response (or failure) has arrived: count its permit from now."""
+        if permit.member is not None and self._fleet is not None:
+            self._fleet.restamp(self.key, permit.member)
+        elif permit.taken_at is not None:
+            self._local.restamp(permit.taken_at)
 
-    def _on_primary_success(self) -> None:
-        if self._in_outage:
-            with self._lock:
-                self._in_outage = False
-            logger.info("pacing limiter is back; in-process fallback pacing ends")
+    def _local_take(self) -> tuple[Permit | None, float]:
+        taken_at, wait = self._local.take()
+        return (None if taken_at is None else Permit(taken_at=taken_at)), wait
 
-    def acquire(self, timeout: float | None) -> bool:
-        primary = self._primary_usable()
-        if primary is not None:
+    def _take(self, remaining: float | None) -> tuple[Permit | None, float]:
+        if self._fleet is not None:
             try:
-                acquired = primary.acquire(self.key, timeout)
-            except Exception as err:  # any backend failure (Redis down, script error) falls back
-                self._on_primary_failure(err)
+                member, wait = self._fleet.take(self.key, remaining)
+            except FleetUnavailable:
+                pass  # paced in-process below (the circuit is open, or Redis just failed and it warned)
             else:
-                self._on_primary_success()
-                return acquired
-        return self._fallback.acquire(self.key, timeout)
+                return (None if member is None else Permit(member=member)), wait
+        return self._local_take()
 
-    async def acquire_async(self, timeout: float | None) -> bool:
-        primary = self._primary_usable()
-        if primary is not None:
+    async def _take_async(self, remaining: float | None) -> tuple[Permit | None, float]:
+        if self._fleet is not None:
             try:
-                # A user limiter may block on I/O (sync Redis): keep it off the event loop.
-                acquired = await asyncio.to_thread(primary.acquire, self.key, timeout)
-            except Exception as err:
-                self._on_primary_failure(err)
+                member, wait = await self._fleet.take_async(self.key, remaining)
+            except FleetUnavailable:
+                pass
             else:
-                self._on_primary_success()
-                return acquired
-        return await self._fallback.acquire_async(self.key, timeout)
+                return (None if member is None else Permit(member=member)), wait
+        return self._local_take()
 
+    def acquire(self, deadline_at: float | None, clock: Clock) -> Permit | None:
+        """Wait for a permit; None as soon as none can come before the deadline."""
+        remaining = _left(deadline_at, clock)
+        if remaining is not None and remaining <= 0:
+            return None
+        if not self._local.gate.acquire(timeout=remaining):
+            return None
+        try:
+            while True:
+                remaining = _left(deadline_at, clock)
+                permit, wait = self._take(remaining)
+                if permit is not None:
+                    return permit
+                if remaining is not None and wait >= remaining:
+                    return None
+                time.sleep(wait)
+        finally:
+            self._local.gate.release()
 
-def _remaining(request: httpx.Request) -> float | None:
-    remaining = request.extensions.get(DEADLINE_EXTENSION)
-    return None if remaining is None else remaining()
-
-
-class PacingTransport(httpx.BaseTransport):
-    """Waits for a permit, then delegates (as pyrate-limiter's RateLimiterTransport, plus a deadline)."""
-
-    def __init__(self, inner: httpx.BaseTransport, pacer: Pacer) -> None:
-        self._inner = inner
-        self._pacer = pacer
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if not self._pacer.acquire(_remaining(request)):
-            raise DeadlineExceeded("deadline passed while waiting for the rate limit", request=request)
-        return self._inner.handle_request(request)
-
-    def close(self) -> None:
-        self._inner.close()
-
-
-class AsyncPacingTransport(httpx.AsyncBaseTransport):
-    """The asyncio twin of ``PacingTransport``."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport, pacer: Pacer) -> None:
-        self._inner = inner
-        self._pacer = pacer
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if not await self._pacer.acquire_async(_remaining(request)):
-            raise DeadlineExceeded("deadline passed while waiting for the rate limit", request=request)
-        return await self._inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
+    async def acquire_async(self, deadline_at: float | None, clock: Clock) -> Permit | None:
+        """The asyncio twin of ``acquire``: tasks queue on the loop's gate and sleep with ``asyncio.sleep``, so no
+        thread is held and a cancelled wait takes nothing."""
+        remaining = _left(deadline_at, clock)
+        if remaining is not None and remaining <= 0:
+            return None
+        gate = self._local.async_gate()
+        try:
+            async with asyncio.timeout(remaining):
+                await gate.acquire()
+        except TimeoutError:
+            return None
+        try:
+            while True:
+                remaining = _left(deadline_at, clock)
+                permit, wait = await self._take_async(remaining)
+                if permit is not None:
+                    return permit
+                if remaining is not None and wait >= remaining:
+                    return None
+                await asyncio.sleep(wait)
+        finally:
+            gate.release()

@@ -8,7 +8,7 @@ from people_events_client import exceptions
 
 def test_all_lists_every_public_name_of_the_root() -> None:
     public = {name for name in vars(people_events_client) if not name.startswith("_")}
-    modules = {"api", "client", "errors", "models", "types", "auth", "exceptions"}
+    modules = {"api", "client", "errors", "models", "types", "auth", "exceptions", "delivery", "cli"}
     assert set(people_events_client.__all__) - {"__version__"} == public - modules
 
 
@@ -19,5 +19,6 @@ def test_exceptions_are_importable_from_the_root_and_their_module() -> None:
 
 
 def test_exception_hierarchy() -> None:
-    for name in ("BadRequest", "Unauthorized", "Forbidden", "NotFound", "RateLimited", "ServerError", "TransportError"):
-        assert issubclass(getattr(exceptions, name), exceptions.PeopleEventsError)
+    for name in exceptions.__all__:
+        if name not in {"error_from_response", "PeopleEventsError"}:
+            assert issubclass(getattr(exceptions, name), exceptions.PeopleEventsError)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import re
@@ -15,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from people_events_client import (
+    AsyncPeopleEvents,
     BadRequest,
     EventResponse,
     NotFound,
@@ -24,36 +26,53 @@ from people_events_client import (
     ServerError,
     TransportError,
 )
-
-from .conftest import API_KEY, BASE_URL, FakeClock
+from tests.support.clock import FakeClock
+from tests.support.respx_router import API_KEY, BASE_URL
+from tests.support.spec import documented_statuses
 
 PREFIX = ["peopleevents", "2", "persons"]
-DOCUMENTED_STATUSES = [201, 400, 401, 403, 404, 413, 415, 429, 500]
-CREATED = b'{"eventId":"E","definitionId":"d","occurredTime":"2026-11-26T12:00:00Z"}'
+DOCUMENTED_STATUSES = documented_statuses()
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+KINDS = pytest.mark.parametrize("kind", ["sync", "async"])
+
+
+def created_for(request: httpx.Request) -> bytes:
+    """A 201 body recording the event the request sent."""
+    event_id = json.loads(request.content)["eventId"]
+    return json.dumps({"eventId": event_id, "definitionId": "d", "occurredTime": "2026-11-26T12:00:00Z"}).encode()
 
 
 class Recorder:
-    def __init__(self, status: int = 201, content: bytes = CREATED, headers: dict[str, str] | None = None) -> None:
+    """Answers every request with one status and body (a 201 echoes the sent event unless a body is given)."""
+
+    def __init__(self, status: int = 201, content: bytes | None = None, headers: dict[str, str] | None = None) -> None:
         self.requests: list[httpx.Request] = []
         self.status, self.content, self.headers = status, content, headers or {}
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
-        return httpx.Response(self.status, content=self.content, headers=self.headers)
+        content = created_for(request) if self.content is None else self.content
+        return httpx.Response(self.status, content=content, headers=self.headers)
 
 
-def facade(recorder: Recorder, clock: FakeClock | None = None) -> PeopleEvents:
+def facade(recorder: Recorder, kind: str = "sync", clock: FakeClock | None = None) -> PeopleEvents | AsyncPeopleEvents:
     clock = clock or FakeClock()
-    return PeopleEvents(
+    facade_class = PeopleEvents if kind == "sync" else AsyncPeopleEvents
+    return facade_class(
         BASE_URL,
         API_KEY,
         rate_limit=None,
         max_retries=1,
         http_client_args={"transport": httpx.MockTransport(recorder)},
-        _sleep=clock.sleep,
+        _sleep=clock.sleep if kind == "sync" else clock.asleep,
         _clock=clock,
     )
+
+
+def send(people: PeopleEvents | AsyncPeopleEvents, *args: Any, **options: Any) -> EventResponse:
+    if isinstance(people, PeopleEvents):
+        return people.send(*args, **options)
+    return asyncio.run(people.send(*args, **options))
 
 
 # Any code point, lone surrogates included (st.text() leaves them out by default).
@@ -67,16 +86,19 @@ def _invalid_id(value: str, max_length: int) -> bool:
     return value in {"", ".", ".."} or len(value) > max_length or any("\ud800" <= c <= "\udfff" for c in value)
 
 
+@KINDS
 @SETTINGS
 @given(
     person_id=ids,
     definition_id=st.text(st.characters(exclude_categories=()), max_size=40) | st.sampled_from([".", "..", "%2F"]),
 )
-def test_path_has_exactly_the_endpoint_segments_or_value_error_before_io(person_id: str, definition_id: str) -> None:
+def test_path_has_exactly_the_endpoint_segments_or_value_error_before_io(
+    kind: str, person_id: str, definition_id: str
+) -> None:
     recorder = Recorder()
     invalid = _invalid_id(person_id, 256) or _invalid_id(definition_id, 36)
     try:
-        facade(recorder).send(person_id, definition_id, identifier_type="ID")
+        send(facade(recorder, kind), person_id, definition_id, identifier_type="ID")
     except ValueError:
         assert not recorder.requests
         assert invalid
@@ -94,17 +116,20 @@ def test_path_has_exactly_the_endpoint_segments_or_value_error_before_io(person_
     assert unquote(segments[6], errors="strict") == definition_id
 
 
+@KINDS
 @SETTINGS
 @given(
     status=st.sampled_from([*DOCUMENTED_STATUSES, 200, 302, 409, 499, 502, 503, 520, 599]),
     body=st.binary(max_size=300),
     retry_after=st.none() | st.text(max_size=30),
 )
-def test_any_status_and_body_gives_an_event_or_a_typed_error(status: int, body: bytes, retry_after: str | None) -> None:
+def test_any_status_and_body_gives_an_event_or_a_typed_error(
+    kind: str, status: int, body: bytes, retry_after: str | None
+) -> None:
     printable = retry_after is not None and retry_after.isascii() and retry_after.isprintable()
     headers = {"Retry-After": retry_after} if printable and retry_after else {}
     try:
-        outcome = facade(Recorder(status, body, headers)).send("1001", "addToCart", identifier_type="ID")
+        outcome = send(facade(Recorder(status, body, headers), kind), "1001", "addToCart", identifier_type="ID")
     except PeopleEventsError as err:
         assert err.status == status
         assert err.event_id is not None
@@ -113,11 +138,12 @@ def test_any_status_and_body_gives_an_event_or_a_typed_error(status: int, body: 
         assert isinstance(outcome, EventResponse)
 
 
+@KINDS
 @pytest.mark.parametrize("body", [b'{"requestError": {"serviceException": "x"}}', b"[" * 5000, b"\xff\xfe"],
                          ids=["odd-envelope", "deep-nesting", "invalid-utf8"])  # fmt: skip
-def test_hostile_error_bodies_still_give_the_typed_error(body: bytes) -> None:
+def test_hostile_error_bodies_still_give_the_typed_error(kind: str, body: bytes) -> None:
     with pytest.raises(PeopleEventsError) as caught:
-        facade(Recorder(400, body)).send("1001", "addToCart", identifier_type="ID")
+        send(facade(Recorder(400, body), kind), "1001", "addToCart", identifier_type="ID")
     assert caught.value.status == 400
 
 
@@ -128,7 +154,7 @@ json_values = st.recursive(
     max_leaves=12,
 )
 event_bodies = st.fixed_dictionaries(
-    {"eventId": st.text(min_size=1, max_size=36), "definitionId": st.text(min_size=1, max_size=36),
+    {"eventId": st.from_regex(r"[A-Za-z0-9_-]{1,36}", fullmatch=True), "definitionId": st.text(min_size=1, max_size=36),
      "occurredTime": st.sampled_from(["2026-11-26T12:00:00Z", "2026-11-26T12:00:00.123456Z"])},
     optional={"properties": st.none() | st.dictionaries(st.text(max_size=10), json_values, max_size=3),
               "metadata": st.dictionaries(st.text(max_size=10), json_values, max_size=2)},
@@ -143,16 +169,21 @@ def _encode(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass")
 
 
+@KINDS
 @SETTINGS
 @given(
     status=st.sampled_from([*DOCUMENTED_STATUSES, 409, 502, 599]),
     document=event_bodies | envelopes | json_values,
 )
-def test_any_json_document_on_any_status_gives_an_event_or_a_typed_error(status: int, document: Any) -> None:
-    """JSON-shaped bodies, not just random bytes: a well-formed EventResponse on a 201 comes back as an event; any
-    other document on any status is a PeopleEventsError with that status."""
+def test_any_json_document_on_any_status_gives_an_event_or_a_typed_error(kind: str, status: int, document: Any) -> None:
+    """JSON-shaped bodies, not just random bytes: a well-formed EventResponse for the sent eventId on a 201 comes
+    back as the event; any other document on any status is a PeopleEventsError with that status."""
+    event_id = document["eventId"] if isinstance(document, dict) and "definitionId" in document else None
     try:
-        outcome = facade(Recorder(status, _encode(document))).send("1001", "addToCart", identifier_type="ID")
+        outcome = send(
+            facade(Recorder(status, _encode(document)), kind), "1001", "addToCart", identifier_type="ID",
+            event_id=event_id,
+        )  # fmt: skip
     except PeopleEventsError as err:
         assert err.status == status
         return
@@ -165,20 +196,24 @@ hostile_scalars = st.sampled_from([math.nan, math.inf, -math.inf, "\ud800", b"by
 properties = st.dictionaries(st.text(max_size=8), json_values | hostile_scalars, max_size=4)
 
 
-def test_properties_may_be_any_mapping() -> None:
+@KINDS
+def test_properties_may_be_any_mapping(kind: str) -> None:
     recorder = Recorder()
-    facade(recorder).send("1001", "addToCart", identifier_type="ID", properties=MappingProxyType({"totalCost": 1}))
+    send(
+        facade(recorder, kind), "1001", "addToCart", identifier_type="ID", properties=MappingProxyType({"totalCost": 1})
+    )
     assert json.loads(recorder.requests[0].content)["properties"] == {"totalCost": 1}
 
 
+@KINDS
 @SETTINGS
 @given(props=properties)
-def test_any_properties_are_sent_as_strict_json_or_refused_before_io(props: dict[str, Any]) -> None:
+def test_any_properties_are_sent_as_strict_json_or_refused_before_io(kind: str, props: dict[str, Any]) -> None:
     """Properties that strict JSON cannot carry (NaN, Infinity, lone surrogates, non-JSON types) raise ValueError
     before any I/O; all others arrive as the same JSON."""
     recorder = Recorder()
     try:
-        facade(recorder).send("1001", "addToCart", identifier_type="ID", properties=props)
+        send(facade(recorder, kind), "1001", "addToCart", identifier_type="ID", properties=props)
     except ValueError:
         assert not recorder.requests
         with pytest.raises((ValueError, TypeError)):
@@ -210,12 +245,15 @@ def _model(outcomes: list[Outcome], max_retries: int) -> tuple[type[PeopleEvents
     raise AssertionError("unreachable")
 
 
+@KINDS
 @SETTINGS
 @given(
     outcomes=st.lists(st.sampled_from([201, 400, 404, 429, 500, 503, *TRANSPORT_ERRORS]), min_size=1, max_size=6),
     max_retries=st.integers(0, 4),
 )
-def test_retry_sequences_follow_the_policy_and_keep_one_event_id(outcomes: list[Outcome], max_retries: int) -> None:
+def test_retry_sequences_follow_the_policy_and_keep_one_event_id(
+    kind: str, outcomes: list[Outcome], max_retries: int
+) -> None:
     """Any sequence of attempt outcomes: the facade retries exactly the retryable ones, at most max_retries times,
     ends with an event or the typed error of the last outcome, and sends one eventId on every attempt."""
     requests: list[httpx.Request] = []
@@ -226,15 +264,17 @@ def test_retry_sequences_follow_the_policy_and_keep_one_event_id(outcomes: list[
         outcome = queue.pop(0) if queue else 201
         if isinstance(outcome, type):
             raise outcome("injected", request=request)
-        content = CREATED if outcome == 201 else b'{"requestError":{"serviceException":{"messageId":"X","text":"t"}}}'
-        return httpx.Response(outcome, content=content)
+        error = b'{"requestError":{"serviceException":{"messageId":"X","text":"t"}}}'
+        return httpx.Response(outcome, content=created_for(request) if outcome == 201 else error)
 
     clock = FakeClock()
-    people = PeopleEvents(BASE_URL, API_KEY, rate_limit=None, max_retries=max_retries, _sleep=clock.sleep,
-                          _clock=clock, http_client_args={"transport": httpx.MockTransport(respond)})  # fmt: skip
+    facade_class = PeopleEvents if kind == "sync" else AsyncPeopleEvents
+    people = facade_class(BASE_URL, API_KEY, rate_limit=None, max_retries=max_retries, _clock=clock,
+                          _sleep=clock.sleep if kind == "sync" else clock.asleep,
+                          http_client_args={"transport": httpx.MockTransport(respond)})  # fmt: skip
     expected_error, expected_attempts = _model(outcomes, max_retries)
     try:
-        people.send("1001", "addToCart", identifier_type="ID")
+        send(people, "1001", "addToCart", identifier_type="ID")
     except PeopleEventsError as err:
         assert type(err) is expected_error
         assert err.event_id is not None

@@ -1,4 +1,5 @@
-"""The pure pieces of the retry policy: what is retried, how long to wait, how Retry-After is read."""
+"""The pure pieces of the retry policy: what is retried, what may have stored the event, how long to wait, and how
+Retry-After is read. (Private modules on purpose: these are table tests of pure functions.)"""
 
 from __future__ import annotations
 
@@ -7,20 +8,46 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from people_events_client._retry import RetryPolicy, carries_event_id, retry_delay, should_retry
+from people_events_client._retry import RetryPolicy, may_have_stored, retry_delay, should_retry
 from people_events_client._retry_after import parse_retry_after
 
 NOW = datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC).timestamp()
 
+OUTCOMES: list[tuple[httpx.Response | httpx.TransportError, bool, bool]] = [
+    # outcome, retried, may have stored
+    (httpx.Response(201), False, True),
+    (httpx.Response(200), False, True),
+    (httpx.Response(400), False, False),
+    (httpx.Response(401), False, False),
+    (httpx.Response(404), False, False),
+    (httpx.Response(413), False, False),
+    (httpx.Response(429), True, False),
+    (httpx.Response(499), False, False),
+    (httpx.Response(500), True, True),
+    (httpx.Response(503), True, True),
+    (httpx.Response(520), True, True),
+    (httpx.ConnectError("refused"), True, False),
+    (httpx.ConnectTimeout("slow"), True, False),
+    (httpx.PoolTimeout("busy"), True, False),
+    (httpx.ProxyError("proxy refused"), True, False),
+    (httpx.ReadTimeout("slow"), True, True),
+    (httpx.WriteError("broken pipe"), True, True),
+    (httpx.RemoteProtocolError("dropped"), True, True),
+    (httpx.LocalProtocolError("illegal header"), False, False),
+    (httpx.UnsupportedProtocol("ftp"), False, False),
+]
 
-@pytest.mark.parametrize(
-    ("status", "expected"),
-    [(None, True), (429, True), (500, True), (502, True), (503, True), (520, True), (599, True),
-     (201, False), (200, False), (400, False), (401, False), (403, False), (404, False), (413, False), (499, False)],
-    ids=str,
-)  # fmt: skip
-def test_should_retry(status: int | None, expected: bool) -> None:
-    assert should_retry(status) is expected
+
+def _id(outcome: httpx.Response | httpx.TransportError) -> str:
+    return str(outcome.status_code) if isinstance(outcome, httpx.Response) else type(outcome).__name__
+
+
+@pytest.mark.parametrize(("outcome", "retried", "stored"), OUTCOMES, ids=[_id(o) for o, _, _ in OUTCOMES])
+def test_should_retry_and_may_have_stored(
+    outcome: httpx.Response | httpx.TransportError, retried: bool, stored: bool
+) -> None:
+    assert should_retry(outcome) is retried
+    assert may_have_stored(outcome) is stored
 
 
 @pytest.mark.parametrize(
@@ -31,16 +58,17 @@ def test_should_retry(status: int | None, expected: bool) -> None:
         (" 2 ", 2.0),
         ("0", 0.0),
         ("1.5", 1.5),
-        ("-4", 0.0),
+        ("-4", None),
         ("Thu, 26 Nov 2026 12:00:07 GMT", 7.0),
         ("Thu, 26 Nov 2026 11:59:00 GMT", 0.0),
+        ("Thu, 26 Nov 2026 12:00:07 -0000", None),
         ("soon", None),
         ("nan", None),
         ("inf", None),
         ("", None),
     ],
     ids=["absent", "delay-seconds", "padded", "zero", "fraction", "negative", "http-date", "date-in-past",
-         "malformed", "nan", "infinite", "empty"],
+         "date-without-zone", "malformed", "nan", "infinite", "empty"],
 )  # fmt: skip
 def test_parse_retry_after(header: str | None, expected: float | None) -> None:
     assert parse_retry_after(header, now=lambda: NOW) == expected
@@ -55,38 +83,11 @@ def test_parse_retry_after(header: str | None, expected: float | None) -> None:
         (3, None, 0.75, 1.5),
         (10, None, 1.0, 8.0),
         (1, 3.0, 0.75, 3.0),
+        (1, 0.0, 0.75, 0.0),
         (1, 3600.0, 1.0, 60.0),
     ],
     ids=["first-backoff", "doubles", "doubles-again", "jittered", "capped-backoff", "retry-after-exact",
-         "retry-after-capped"],
+         "retry-after-zero", "retry-after-capped"],
 )  # fmt: skip
 def test_retry_delay(retry_number: int, retry_after: float | None, jitter: float, expected: float) -> None:
     assert retry_delay(RetryPolicy(), retry_number, retry_after, jitter) == expected
-
-
-@pytest.mark.parametrize(
-    ("content", "expected"),
-    [
-        (b'{"eventId":"abc","properties":null}', True),
-        (b'{ "eventId" : "abc" }', True),
-        (b'{"properties":1,"eventId":"z"}', True),
-        (b'{"properties":{"eventId":"nested"}}', False),
-        (b'{"eventId":""}', False),
-        (b'{"eventId":null}', False),
-        (b"{}", False),
-        (b"", False),
-        (b"not json", False),
-    ],
-    ids=["leading", "spaced", "not-first", "nested-only", "empty", "null", "no-key", "no-body", "not-json"],
-)
-def test_carries_event_id(content: bytes, expected: bool) -> None:
-    assert carries_event_id(httpx.Request("POST", "https://api.infobip.com/x", content=content)) is expected
-
-
-@pytest.mark.parametrize(
-    ("status", "idempotent", "expected"),
-    [(429, False, True), (503, False, False), (None, False, False), (503, True, True), (None, True, True)],
-    ids=["429-always", "5xx-needs-event-id", "lost-needs-event-id", "5xx-with-event-id", "lost-with-event-id"],
-)
-def test_should_retry_without_event_id_resends_only_429(status: int | None, idempotent: bool, expected: bool) -> None:
-    assert should_retry(status, idempotent=idempotent) is expected

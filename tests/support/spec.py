@@ -12,7 +12,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC_PATH = ROOT / "openapi.yaml"
-SEND_EVENT_PATH = "/peopleevents/2/persons/{personId}/definitions/{definitionId}/events"
+#: Send Event's operationId: the operation is found by it, so a change of its path template follows by itself.
+SEND_EVENT_OPERATION_ID = "send-custom-event"
 
 
 @cache
@@ -22,9 +23,21 @@ def load_spec() -> dict[str, Any]:
     return spec
 
 
+def send_event_path() -> str:
+    """The path template of Send Event in openapi.yaml, e.g. ``/peopleevents/2/persons/{personId}/...``."""
+    for path, item in load_spec()["paths"].items():
+        if item.get("post", {}).get("operationId") == SEND_EVENT_OPERATION_ID:
+            return str(path)
+    raise LookupError(f"openapi.yaml has no POST operation {SEND_EVENT_OPERATION_ID!r}")
+
+
+#: The Send Event path template, as openapi.yaml has it now.
+SEND_EVENT_PATH = send_event_path()
+
+
 def send_event_operation() -> dict[str, Any]:
     """The Send Event operation object of openapi.yaml."""
-    operation: dict[str, Any] = load_spec()["paths"][SEND_EVENT_PATH]["post"]
+    operation: dict[str, Any] = load_spec()["paths"][send_event_path()]["post"]
     return operation
 
 

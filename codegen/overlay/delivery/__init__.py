@@ -1,0 +1,41 @@
+"""The delivery engine: a durable queue of events, drained at the account's pace, with every outcome recorded.
+
+One engine with two front doors: the bulk CLI (``people-events send``) enqueues a file's rows into an SQLite
+journal and drains it; an outbox enqueues from an application and drains in the background.
+
+- ``Store``: the interface (``store.py``); ``SQLiteStore`` implements it in one SQLite file (WAL).
+- ``Drainer``: async workers that claim due events under leases and send them through ``AsyncPeopleEvents``.
+- ``event_problems``: the checks ``send`` runs before any I/O, for validating input before it is enqueued.
+
+This package needs only the client's own dependencies (no ``rich``).
+"""
+
+from .engine import Drainer, DrainStats, Halt, RoundPolicy, classify
+from .events import Claimed, Counts, FinishedRecord, Invalid, InvalidItem, NewEvent, Outcome, Rejected, Retry, Sent
+from .sqlite import SCHEMA_VERSION, SQLiteStore, StoreError
+from .store import Store
+from .validation import IDENTIFIER_TYPES, event_problems
+
+__all__ = (
+    "IDENTIFIER_TYPES",
+    "SCHEMA_VERSION",
+    "Claimed",
+    "Counts",
+    "DrainStats",
+    "Drainer",
+    "FinishedRecord",
+    "Halt",
+    "Invalid",
+    "InvalidItem",
+    "NewEvent",
+    "Outcome",
+    "Rejected",
+    "Retry",
+    "RoundPolicy",
+    "SQLiteStore",
+    "Sent",
+    "Store",
+    "StoreError",
+    "classify",
+    "event_problems",
+)

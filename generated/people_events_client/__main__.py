@@ -1,0 +1,8 @@
+# copied from codegen/overlay/__main__.py by `make regenerate`; edit there, never here.
+"""``python -m people_events_client``: the ``people-events`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

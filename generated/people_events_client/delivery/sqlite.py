@@ -1,0 +1,347 @@
+# copied from codegen/overlay/delivery/sqlite.py by `make regenerate`; edit there, never here.
+"""The SQLite store (stdlib ``sqlite3``, WAL): the bulk CLI's journal and the embedded outbox.
+
+One file holds the queue and the outcomes. WAL lets readers run beside the one writer; every write is a
+short ``BEGIN IMMEDIATE`` transaction, so several processes of one host can enqueue and drain the same file
+(``busy_timeout`` makes them wait their turn). ``durable=True`` (the default) fsyncs every commit
+(``synchronous=FULL``); ``durable=False`` keeps commits safe against a killed process, not against a power cut.
+
+The schema carries a version number (``PRAGMA user_version``) and an application id, so a newer schema, or a
+file that is not a People Events store, is refused with a clear error instead of being misread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from .events import Claimed, Counts, FinishedRecord, Invalid, InvalidItem, NewEvent, Outcome, Rejected, Retry, Sent
+
+SCHEMA_VERSION = 1
+APPLICATION_ID = 0x50455631
+"""``PRAGMA application_id`` of every People Events store ("PEV1")."""
+
+_SCHEMA = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
+    """CREATE TABLE events (
+        seq INTEGER PRIMARY KEY,
+        state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'rejected', 'invalid')),
+        event_id TEXT,
+        person_id TEXT,
+        identifier_type TEXT,
+        definition_id TEXT,
+        properties TEXT,
+        create_person INTEGER NOT NULL DEFAULT 0,
+        ref TEXT,
+        original TEXT,
+        enqueued_at REAL NOT NULL,
+        rounds INTEGER NOT NULL DEFAULT 0,
+        not_before REAL NOT NULL DEFAULT 0,
+        lease_owner TEXT,
+        lease_until REAL,
+        last_error TEXT,
+        finished_at REAL,
+        occurred_time TEXT,
+        status INTEGER,
+        message_id TEXT,
+        text TEXT,
+        validation_errors TEXT,
+        CHECK (state = 'invalid' OR (event_id IS NOT NULL AND person_id IS NOT NULL
+                                     AND identifier_type IS NOT NULL AND definition_id IS NOT NULL))
+    )""",
+    "CREATE INDEX events_pending ON events (seq) WHERE state = 'pending'",
+    "CREATE INDEX events_dead ON events (seq) WHERE state IN ('rejected', 'invalid')",
+)
+
+_CLAIM = (
+    "UPDATE events SET lease_owner = ?, lease_until = ? WHERE seq IN ("
+    " SELECT seq FROM events WHERE state = 'pending' AND not_before <= ?"
+    " AND (lease_until IS NULL OR lease_until <= ?) ORDER BY seq LIMIT ?)"
+    " RETURNING seq, event_id, person_id, identifier_type, definition_id, properties, create_person, ref, rounds"
+)
+_FINISHED = (
+    "SELECT seq, state, event_id, person_id, identifier_type, definition_id, properties, create_person, ref,"
+    " status, message_id, text, validation_errors, original"
+    " FROM events WHERE (state = ? OR state = ? OR state = ?) AND seq > ? ORDER BY seq LIMIT ?"
+)
+_SENT = (
+    "UPDATE events SET state = 'sent', occurred_time = ?, lease_owner = NULL, lease_until = NULL, last_error = NULL,"
+    " finished_at = ? WHERE seq = ? AND state = 'pending'"
+)
+_REJECTED = (
+    "UPDATE events SET state = 'rejected', status = ?, message_id = ?, text = ?, validation_errors = ?,"
+    " lease_owner = NULL, lease_until = NULL, last_error = NULL, finished_at = ? WHERE seq = ? AND state = 'pending'"
+)
+_INVALID = (
+    "UPDATE events SET state = 'invalid', text = ?, validation_errors = ?,"
+    " lease_owner = NULL, lease_until = NULL, last_error = NULL, finished_at = ? WHERE seq = ? AND state = 'pending'"
+)
+_RETRY = (
+    "UPDATE events SET rounds = rounds + 1, not_before = ?, last_error = ?, lease_owner = NULL, lease_until = NULL"
+    " WHERE seq = ? AND state = 'pending' AND lease_owner = ?"
+)
+_PAGE = 500
+
+
+class StoreError(Exception):
+    """The store cannot be used: not a People Events store, a newer schema, or an unusable file."""
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+class SQLiteStore:
+    """A ``Store`` in one SQLite file. Thread-safe: one connection, used under a lock."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        durable: bool = True,
+        busy_timeout: float = 30.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """Open (and on first use create) the store at ``path``. ``clock`` is a test seam for lease expiry."""
+        self.path = Path(path)
+        self._clock = clock
+        self._lock = threading.RLock()
+        try:
+            self._db = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as err:
+            raise StoreError(f"cannot open {self.path}: {err}") from None
+        try:
+            self._setup(durable)
+        except sqlite3.DatabaseError as err:
+            self._db.close()
+            raise StoreError(f"{self.path} is not a usable People Events store: {err}") from None
+        except StoreError:
+            self._db.close()
+            raise
+
+    def _setup(self, durable: bool) -> None:
+        mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if mode != "wal":
+            raise StoreError(f"{self.path}: SQLite could not switch to WAL mode (got {mode!r})")
+        self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+        with self.transaction() as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            application_id = db.execute("PRAGMA application_id").fetchone()[0]
+            if version == 0 and application_id == 0:
+                if db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                    raise StoreError(f"{self.path} is an SQLite database, but not a People Events store")
+                for statement in _SCHEMA:
+                    db.execute(statement)
+                db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            elif application_id != APPLICATION_ID:
+                raise StoreError(f"{self.path} is an SQLite database, but not a People Events store")
+            elif version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path} has store schema version {version}; this client reads version {SCHEMA_VERSION}"
+                    " (upgrade infobip-people-events-client)"
+                )
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (``BEGIN IMMEDIATE``): commit on success, roll back on any exception. Front doors
+        use it to add their own writes atomically with ``enqueue(..., connection=db)``."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def enqueue(self, events: Iterable[NewEvent], *, connection: sqlite3.Connection | None = None) -> None:
+        rows = [
+            (e.event_id, e.person_id, e.identifier_type, e.definition_id, _json(e.properties), e.create_person, e.ref)
+            for e in events
+        ]
+        sql = (
+            "INSERT INTO events (event_id, person_id, identifier_type, definition_id, properties, create_person,"
+            " ref, enqueued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        )
+        with self._using(connection) as db:
+            now = self._clock()
+            db.executemany(sql, [(*row, now) for row in rows])
+
+    def record_invalid(self, items: Iterable[InvalidItem], *, connection: sqlite3.Connection | None = None) -> None:
+        sql = (
+            "INSERT INTO events (state, event_id, ref, original, validation_errors, text, enqueued_at, finished_at)"
+            " VALUES ('invalid', ?, ?, ?, ?, ?, ?, ?)"
+        )
+        with self._using(connection) as db:
+            now = self._clock()
+            db.executemany(
+                sql,
+                [
+                    (i.event_id, i.ref, i.original, _json(dict(i.problems)), _problem_text(i.problems), now, now)
+                    for i in items
+                ],
+            )
+
+    @contextlib.contextmanager
+    def _using(self, connection: sqlite3.Connection | None) -> Iterator[sqlite3.Connection]:
+        if connection is not None:
+            yield connection
+        else:
+            with self.transaction() as db:
+                yield db
+
+    def claim(self, owner: str, limit: int, lease_seconds: float) -> list[Claimed]:
+        if limit <= 0:
+            return []
+        with self.transaction() as db:
+            now = self._clock()
+            rows = db.execute(
+                _CLAIM,
+                (owner, now + lease_seconds, now, now, limit),
+            ).fetchall()
+        claimed = [
+            Claimed(
+                seq=seq,
+                event=NewEvent(
+                    event_id=event_id,
+                    person_id=person_id,
+                    identifier_type=identifier_type,
+                    definition_id=definition_id,
+                    properties=_loads(properties),
+                    create_person=bool(create_person),
+                    ref=ref,
+                ),
+                rounds=rounds,
+            )
+            for seq, event_id, person_id, identifier_type, definition_id, properties, create_person, ref, rounds in rows
+        ]
+        claimed.sort(key=lambda c: c.seq)  # RETURNING has no defined order
+        return claimed
+
+    def renew(self, owner: str, lease_seconds: float) -> int:
+        with self.transaction() as db:
+            cursor = db.execute(
+                "UPDATE events SET lease_until = ? WHERE state = 'pending' AND lease_owner = ?",
+                (self._clock() + lease_seconds, owner),
+            )
+            return cursor.rowcount
+
+    def release(self, owner: str) -> int:
+        with self.transaction() as db:
+            cursor = db.execute(
+                "UPDATE events SET lease_owner = NULL, lease_until = NULL WHERE state = 'pending' AND lease_owner = ?",
+                (owner,),
+            )
+            return cursor.rowcount
+
+    def expire_leases(self) -> int:
+        """End every lease now. Only for a store that one drainer uses at a time, at its start (the bulk CLI holds
+        its journal's lock): the leases left in it belong to a process that is gone."""
+        with self.transaction() as db:
+            cursor = db.execute(
+                "UPDATE events SET lease_owner = NULL, lease_until = NULL"
+                " WHERE state = 'pending' AND lease_owner IS NOT NULL"
+            )
+            return cursor.rowcount
+
+    def record(self, owner: str, outcomes: Sequence[tuple[int, Outcome]]) -> None:
+        if not outcomes:
+            return
+        with self.transaction() as db:
+            now = self._clock()
+            for seq, outcome in outcomes:
+                self._record_one(db, owner, seq, outcome, now)
+
+    @staticmethod
+    def _record_one(db: sqlite3.Connection, owner: str, seq: int, outcome: Outcome, now: float) -> None:
+        if isinstance(outcome, Sent):
+            db.execute(_SENT, (outcome.occurred_time, now, seq))
+        elif isinstance(outcome, Rejected):
+            errors = _json(dict(outcome.validation_errors))
+            db.execute(_REJECTED, (outcome.status, outcome.message_id, outcome.text, errors, now, seq))
+        elif isinstance(outcome, Invalid):
+            db.execute(_INVALID, (_problem_text(outcome.problems), _json(dict(outcome.problems)), now, seq))
+        else:
+            assert isinstance(outcome, Retry)
+            db.execute(_RETRY, (now + outcome.delay, outcome.error, seq, owner))
+
+    def next_due(self) -> float | None:
+        with self._lock:
+            due = self._db.execute(
+                "SELECT min(max(not_before, coalesce(lease_until, 0))) FROM events WHERE state = 'pending'"
+            ).fetchone()[0]
+        return None if due is None else max(0.0, due - self._clock())
+
+    def counts(self) -> Counts:
+        with self._lock:
+            now = self._clock()
+            by_state = dict(self._db.execute("SELECT state, count(*) FROM events GROUP BY state").fetchall())
+            in_flight, retrying, oldest = self._db.execute(
+                "SELECT coalesce(sum(lease_until > ?), 0), coalesce(sum(rounds > 0), 0), min(enqueued_at)"
+                " FROM events WHERE state = 'pending'",
+                (now,),
+            ).fetchone()
+        return Counts(
+            pending=by_state.get("pending", 0),
+            in_flight=in_flight,
+            retrying=retrying,
+            sent=by_state.get("sent", 0),
+            rejected=by_state.get("rejected", 0),
+            invalid=by_state.get("invalid", 0),
+            oldest_pending_age=None if oldest is None else max(0.0, now - oldest),
+        )
+
+    def finished(self, states: Sequence[str] = ("rejected", "invalid")) -> Iterator[FinishedRecord]:
+        wanted = [state for state in states if state in ("sent", "rejected", "invalid")]
+        if not wanted:
+            return
+        slots = (wanted * 3)[:3]  # the query has three state slots; repeating a state changes nothing
+        after = 0
+        while True:
+            with self._lock:  # one page per lock hold, so writers are not held up by a slow consumer
+                rows = self._db.execute(_FINISHED, (*slots, after, _PAGE)).fetchall()
+            for row in rows:
+                yield _finished_record(row)
+            if len(rows) < _PAGE:
+                return
+            after = rows[-1][0]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def _problem_text(problems: Mapping[str, list[str]]) -> str:
+    return "; ".join(f"{name}: {message}" for name, messages in problems.items() for message in messages)
+
+
+def _finished_record(row: tuple[Any, ...]) -> FinishedRecord:
+    (seq, state, event_id, person_id, identifier_type, definition_id, properties, create_person, ref,
+     status, message_id, text, validation_errors, original) = row  # fmt: skip
+    return FinishedRecord(
+        seq=seq,
+        state=state,
+        event_id=event_id,
+        person_id=person_id,
+        identifier_type=identifier_type,
+        definition_id=definition_id,
+        properties=_loads(properties),
+        create_person=bool(create_person),
+        ref=ref,
+        status=status,
+        message_id=message_id,
+        text=text,
+        validation_errors=_loads(validation_errors) or {},
+        original=original,
+    )
