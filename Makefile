@@ -97,7 +97,7 @@ test: lint lint-spec check-drift
 
 bench: fresh
 	$(BIN)/python scripts/bench_mock.py --client raw
-	$(BIN)/python scripts/bench_mock.py
+	$(BIN)/python scripts/bench_mock.py --client httpx --rounds 1
 	$(BIN)/python scripts/bench_client.py
 	$(BIN)/python scripts/load_mock.py
 	$(BIN)/python scripts/bench_delivery.py

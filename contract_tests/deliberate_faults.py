@@ -15,9 +15,9 @@ from starlette.applications import Starlette
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import people_events_mock.routes
+from people_events_mock.request_checks import SendEventQuery
 from people_events_mock.state import mock_state
 from people_events_mock.store import PersonKey
-from people_events_mock.validation import SendEventQuery
 
 __all__ = [
     "created_becomes_200",
@@ -152,7 +152,7 @@ def throttled_event_stored(app: Starlette, monkeypatch: pytest.MonkeyPatch) -> A
 def unknown_identifier_type_accepted(app: Starlette, monkeypatch: pytest.MonkeyPatch) -> ASGIApp:
     """A server that takes identifierType as given: the person lookup, not validation, answers (with 404)."""
 
-    def lenient(query_string: bytes, errors: dict[str, list[str]]) -> SendEventQuery | None:
+    def lenient(query_string: bytes, errors: dict[str, list[str]], *_spec: object) -> SendEventQuery | None:
         values = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
         identifier_type = values.get("identifierType")
         if not identifier_type:

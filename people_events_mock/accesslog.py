@@ -1,42 +1,43 @@
-"""Access log: one line per request, with the person id redacted and no credentials.
+"""Access log: one line per request, with person ids redacted and no credentials.
 
 Logger ``people_events_mock``, level INFO, e.g.
 ``POST /peopleevents/2/persons/<redacted>/definitions/addToCart/events 201 1.3ms``.
-The query string and headers are never logged.
+The path is the normalised one (see paths.py), the query string and headers are never logged. A client that
+leaves before its response is one INFO line (``aborted``), never a 500 with a traceback; a request that the
+HTTP server itself answered mid-body (a chunk-framing error) logs the 400 it got.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import re
 import time
 from typing import Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from people_events_mock.routes import raw_path
+from people_events_mock.paths import raw_path, redact_path
+from people_events_mock.routes import ClientGone
 
-__all__ = ["AccessLogMiddleware", "redact_path"]
+__all__ = ["SERVER_ANSWERED", "AccessLog"]
 
 logger = logging.getLogger("people_events_mock")
 
-_PERSON_SEGMENT: Final = re.compile(r"^(/peopleevents/2/persons/)[^/]*")
+#: Scope key the HTTP protocol sets when it answered the request itself (e.g. 400 for bad chunk framing).
+SERVER_ANSWERED: Final = "people_events_mock.server_answered"
 
 
-def redact_path(path: str) -> str:
-    """The raw path with the person id replaced by ``<redacted>``."""
-    return _PERSON_SEGMENT.sub(r"\1<redacted>", path, count=1)
-
-
-class AccessLogMiddleware:
-    """Pure ASGI middleware that logs method, redacted path, status and latency of every HTTP request."""
+class AccessLog:
+    """Pure ASGI wrapper that logs method, redacted path, outcome and latency of every HTTP request, and turns a
+    client's disconnect (`ClientGone`) into that one line."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not logger.isEnabledFor(logging.INFO):
-            await self.app(scope, receive, send)
+            with contextlib.suppress(ClientGone):
+                await self.app(scope, receive, send)
             return
         started = time.perf_counter()
         status_code: int | None = None
@@ -50,6 +51,9 @@ class AccessLogMiddleware:
         try:
             await self.app(scope, receive, send_and_record)
             outcome = str(status_code)
+        except ClientGone:
+            answered = scope.get(SERVER_ANSWERED)
+            outcome = f"{answered} (answered by the HTTP server)" if answered else "aborted (client disconnected)"
         except BaseException:
             # Raised after the head was sent: a dropped connection (the reset faults). Before: a 500.
             outcome = "dropped" if status_code is not None else "500"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -42,6 +43,13 @@ async def _asyncio_sleep(seconds: float) -> None:
 default_sleep: Sleep = _asyncio_sleep
 
 
+@functools.lru_cache(maxsize=2)
+def _utc_second(second: int) -> str:
+    return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
 def format_utc(timestamp: float) -> str:
     """ISO 8601 in UTC with microseconds and a `Z`, e.g. ``2024-05-17T15:47:50.413915Z``."""
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # Every 201 needs one: the date and time are formatted once a second, the microseconds each time.
+    second, microsecond = divmod(round(timestamp * 1_000_000), 1_000_000)
+    return f"{_utc_second(second)}.{microsecond:06d}Z"

@@ -1,6 +1,6 @@
 """Injected faults: what they are, when they fire, and the responses they give.
 
-Faults (DESIGN.md, "Faults"):
+Faults (docs/ARCHITECTURE.md, "Faults"):
 
 =====================  ==============================================================================
 ``500``                a JSON 500 in Infobip's envelope; nothing stored
@@ -32,12 +32,11 @@ A dropped connection ("reset"): the response head is sent (a 500 promising a 64-
 the app raises `InjectedConnectionReset` (a `ConnectionResetError`). Over HTTP, uvicorn closes
 the connection, and an httpx client sees a transport error (`httpx.RemoteProtocolError`).
 In-process (httpx.ASGITransport), the `ConnectionResetError` itself propagates to the caller.
-`QuietInjectedResets` keeps uvicorn from logging a traceback for each.
+`people_events_mock.server.QuietInjectedResets` keeps uvicorn from logging a traceback for each.
 """
 
 from __future__ import annotations
 
-import logging
 import random
 import threading
 from dataclasses import dataclass
@@ -50,6 +49,7 @@ from starlette.types import Receive, Scope, Send
 
 from people_events_mock.constants import MAX_DELAY_MS
 from people_events_mock.errors import error_response
+from people_events_mock.spec import SpecFacts
 from people_events_mock.store import PersonKey
 
 __all__ = [
@@ -60,11 +60,11 @@ __all__ = [
     "FaultRequest",
     "FaultRule",
     "InjectedConnectionReset",
-    "QuietInjectedResets",
     "parse_fault",
     "parse_fault_header",
 ]
 
+_MAX_TIMES_DIGITS: Final = 9
 _HTML_502: Final = (
     b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n"
     b"<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
@@ -98,10 +98,10 @@ class Fault:
         """Whether the event is stored before the response fails."""
         return self.kind in (FaultKind.ERROR_500_AFTER_STORE, FaultKind.RESET_AFTER_STORE)
 
-    def response(self) -> Response:
+    def response(self, spec: SpecFacts | None = None) -> Response:
         """The failing response. `delay` has none: a delayed request proceeds."""
         if self.kind in (FaultKind.ERROR_500, FaultKind.ERROR_500_AFTER_STORE):
-            return error_response(status.HTTP_500_INTERNAL_SERVER_ERROR)
+            return error_response(status.HTTP_500_INTERNAL_SERVER_ERROR, spec=spec)
         if self.kind is FaultKind.HTML_502:
             return HTMLResponse(_HTML_502, status_code=status.HTTP_502_BAD_GATEWAY)
         if self.kind is FaultKind.EMPTY_429:
@@ -117,7 +117,9 @@ def parse_fault(text: str) -> Fault:
     text = text.strip()
     if text.startswith("delay="):
         milliseconds = text.removeprefix("delay=")
-        if not milliseconds.isascii() or not milliseconds.isdigit() or int(milliseconds) > MAX_DELAY_MS:
+        # The length check first: int() of 4,300+ digits raises with a message about Python internals.
+        too_long = len(milliseconds) > len(str(MAX_DELAY_MS))
+        if too_long or not milliseconds.isascii() or not milliseconds.isdigit() or int(milliseconds) > MAX_DELAY_MS:
             raise ValueError(f"delay must be 0-{MAX_DELAY_MS} milliseconds")
         return Fault(FaultKind.DELAY, delay_ms=int(milliseconds))
     try:
@@ -146,8 +148,9 @@ def parse_fault_header(value: str) -> FaultRequest:
         return FaultRequest(fault)
     name, _, count = params.partition("=")
     count = count.strip()
-    if name.strip().lower() != "times" or not count.isascii() or not count.isdigit() or int(count) < 1:
-        raise ValueError("the only parameter is times=N with N >= 1")
+    usable = count.isascii() and count.isdigit() and len(count) <= _MAX_TIMES_DIGITS
+    if name.strip().lower() != "times" or not usable or int(count) < 1:
+        raise ValueError(f"the only parameter is times=N with 1 <= N < 10**{_MAX_TIMES_DIGITS}")
     return FaultRequest(fault, times=int(count))
 
 
@@ -220,20 +223,6 @@ class FaultBook:
 
 class InjectedConnectionReset(ConnectionResetError):
     """Raised by the reset faults after the response head, so that the server drops the connection."""
-
-
-class QuietInjectedResets(logging.Filter):
-    """Drops uvicorn's "Exception in ASGI application" traceback for an injected reset (the access log has it)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.exc_info and isinstance(record.exc_info[1], InjectedConnectionReset))
-
-    @classmethod
-    def install(cls, logger_name: str = "uvicorn.error") -> None:
-        """Add the filter to `logger_name` once."""
-        target = logging.getLogger(logger_name)
-        if not any(isinstance(existing, cls) for existing in target.filters):
-            target.addFilter(cls())
 
 
 class ConnectionDrop(Response):

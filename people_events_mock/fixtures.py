@@ -1,7 +1,9 @@
 """Fixtures: the accounts, credentials, persons and event definitions the mock starts with.
 
 The default set is `fixtures.json` in this package; its format is `fixtures.schema.json` beside
-it. `load_fixtures(path)` reads another file of the same format (`--fixtures FILE`).
+it, whose identifier types are openapi.yaml's (put in at load time: the spec is the one source of them).
+`load_fixtures(path)` reads another file of the same format (`--fixtures FILE`). Every problem with a
+fixtures file, down to invalid UTF-8, nesting too deep or a definitionId given twice, is a `FixtureError`.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from typing import Any
 
 import jsonschema
 
-from people_events_mock.validation import DefinitionError, EventDefinition, compile_definition
+from people_events_mock.definitions import DefinitionError, EventDefinition, compile_definition
+from people_events_mock.spec import SpecFacts, default_spec
 
 __all__ = [
     "AccountFixture",
@@ -99,16 +102,21 @@ def _schema() -> dict[str, Any]:
 
 
 @cache
-def _validator(definition: str | None) -> Any:
-    schema = _schema() if definition is None else {"$ref": f"#/$defs/{definition}", "$defs": _schema()["$defs"]}
+def _validator(definition: str | None, identifier_types: tuple[str, ...]) -> Any:
+    defs = {**_schema()["$defs"], "identifierType": {"enum": list(identifier_types)}}
+    schema = {**_schema(), "$defs": defs} if definition is None else {"$ref": f"#/$defs/{definition}", "$defs": defs}
     return jsonschema.Draft202012Validator(schema)
 
 
-def schema_errors(document: Any, *, definition: str | None = None, limit: int = 5) -> dict[str, list[str]]:
-    """Violations of fixtures.schema.json (or of one of its `$defs`), keyed by JSON path; empty when valid."""
+def schema_errors(
+    document: Any, *, definition: str | None = None, limit: int = 5, spec: SpecFacts | None = None
+) -> dict[str, list[str]]:
+    """Violations of fixtures.schema.json (or of one of its `$defs`), keyed by JSON path; empty when valid.
+    Identifier types are the spec's (default: the packaged openapi.yaml)."""
     errors: dict[str, list[str]] = {}
+    validator = _validator(definition, (spec or default_spec()).identifier_types)
     try:
-        found = sorted(_validator(definition).iter_errors(document), key=lambda error: list(error.absolute_path))
+        found = sorted(validator.iter_errors(document), key=lambda error: list(error.absolute_path))
     except RecursionError:
         return {"$": ["is nested too deeply"]}
     for error in found[:limit]:
@@ -125,9 +133,9 @@ def _credential(raw: Mapping[str, Any]) -> CredentialFixture:
     return CredentialFixture(type=raw["type"], secret=raw["token"], scopes=scopes)
 
 
-def parse_fixtures(document: Mapping[str, Any]) -> Fixtures:
+def parse_fixtures(document: Mapping[str, Any], *, spec: SpecFacts | None = None) -> Fixtures:
     """Validate a fixtures document against fixtures.schema.json and build `Fixtures`."""
-    errors = schema_errors(document)
+    errors = schema_errors(document, spec=spec)
     if errors:
         details = "; ".join(f"{path}: {', '.join(messages)}" for path, messages in errors.items())
         raise FixtureError(f"fixtures do not follow fixtures.schema.json: {details}")
@@ -151,6 +159,10 @@ def parse_fixtures(document: Mapping[str, Any]) -> Fixtures:
         )
         definitions: dict[str, EventDefinition] = {}
         for definition in [*shared.get("definitions", []), *raw.get("definitions", [])]:
+            if definition["definitionId"] in definitions:
+                raise FixtureError(
+                    f"account {raw['name']!r}: definition {definition['definitionId']!r} is defined twice"
+                )
             try:
                 definitions[definition["definitionId"]] = compile_definition(definition)
             except DefinitionError as exc:
@@ -169,20 +181,41 @@ def parse_fixtures(document: Mapping[str, Any]) -> Fixtures:
     return Fixtures(accounts=tuple(accounts))
 
 
-def load_fixtures(path: str | os.PathLike[str]) -> Fixtures:
-    """Read and validate a fixtures file."""
-    with open(path, encoding="utf-8") as file:
-        try:
-            document = json.load(file)
-        except json.JSONDecodeError as exc:
-            raise FixtureError(f"{os.fspath(path)} is not valid JSON: {exc}") from None
+def load_fixtures(path: str | os.PathLike[str], *, spec: SpecFacts | None = None) -> Fixtures:
+    """Read and validate a fixtures file. Raises `FixtureError` for any problem with it, OSError included."""
+    name = os.fspath(path)
+    try:
+        with open(path, "rb") as file:
+            raw = file.read()
+    except OSError as exc:
+        raise FixtureError(f"cannot read {name}: {exc.strerror or exc}") from None
+    try:
+        document = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise FixtureError(f"{name} is not UTF-8 (byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise FixtureError(f"{name} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise FixtureError(f"{name} is nested too deeply") from None
+    except ValueError as exc:  # an integer of over 4,300 digits
+        raise FixtureError(f"{name} is not usable JSON: {str(exc)[:100]}") from None
     if not isinstance(document, dict):
-        raise FixtureError(f"{os.fspath(path)} must hold a JSON object")
-    return parse_fixtures(document)
+        raise FixtureError(f"{name} must hold a JSON object")
+    return parse_fixtures(document, spec=spec)
+
+
+def _packaged_document() -> dict[str, Any]:
+    text = resources.files("people_events_mock").joinpath("fixtures.json").read_text("utf-8")
+    document: dict[str, Any] = json.loads(text)
+    return document
 
 
 @cache
-def default_fixtures() -> Fixtures:
-    """The fixtures shipped in this package (DESIGN.md's default fixtures table)."""
-    text = resources.files("people_events_mock").joinpath("fixtures.json").read_text("utf-8")
-    return parse_fixtures(json.loads(text))
+def _default_fixtures() -> Fixtures:
+    return parse_fixtures(_packaged_document())
+
+
+def default_fixtures(spec: SpecFacts | None = None) -> Fixtures:
+    """The fixtures shipped in this package (docs/ARCHITECTURE.md, 'Default fixtures'), checked against
+    `spec`'s identifier types (default: the packaged openapi.yaml's; that result is cached)."""
+    return _default_fixtures() if spec is None else parse_fixtures(_packaged_document(), spec=spec)

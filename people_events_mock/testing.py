@@ -3,6 +3,7 @@
 - `serve(app)` runs an ASGI app with uvicorn in a background thread and yields its base URL.
 - `mock_process()` runs `python -m people_events_mock` in its own process (no GIL shared with the test's
   senders, memory measurable alone) and yields a `MockProcess`.
+- `read_events(base_url, **filters)` reads back every stored event through the admin API, page by page.
 - `free_port()` and `max_per_rolling_second(times)` are the small helpers that load and pacing checks share.
 """
 
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-import ipaddress
 import json
 import socket
 import subprocess
@@ -18,16 +18,17 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
 
-from people_events_mock.faults import QuietInjectedResets
-from people_events_mock.server import uvicorn_options
+from people_events_mock.server import bind_socket, exposure_warning, is_loopback, uvicorn_config
 
 __all__ = [
     "MockProcess",
@@ -36,33 +37,13 @@ __all__ = [
     "is_loopback",
     "max_per_rolling_second",
     "mock_process",
+    "read_events",
     "serve",
 ]
 
 _STARTUP_TIMEOUT_SECONDS = 10.0
 _SHUTDOWN_TIMEOUT_SECONDS = 10.0
 _POLL_SECONDS = 0.005
-
-
-def is_loopback(host: str) -> bool:
-    """Whether `host` is a loopback address (127.0.0.0/8, ::1) or ``localhost``."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def exposure_warning(host: str) -> str | None:
-    """The warning to print when binding `host` exposes the unauthenticated admin API, else None."""
-    if is_loopback(host):
-        return None
-    return (
-        f"WARNING: people_events_mock is binding {host}, beyond loopback. Its admin API (/_mock/...: reset, "
-        "persons, definitions, events, faults) has no authentication and is for tests only; "
-        "anyone who can reach this port can read every stored event and inject faults."
-    )
 
 
 def _url_host(host: str) -> str:
@@ -73,21 +54,14 @@ def _url_host(host: str) -> str:
 def serve(app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning") -> Iterator[str]:
     """Run `app` with uvicorn in a background thread; yield its base URL, e.g. ``http://127.0.0.1:54321``.
 
-    `port=0` picks a free port. The server is stopped (and the thread joined) on exit.
+    `port=0` picks a free port. The server (the CLI's protocol and limits, see people_events_mock.server) is
+    stopped, and the thread joined, on exit.
     """
     warning = exposure_warning(host)
     if warning:
         print(warning, file=sys.stderr)
-    QuietInjectedResets.install()
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets whose proto says TCP. Without it, Nagle plus
-    # delayed ACKs stall every keep-alive request by ~40 ms (25 requests/s per connection).
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host.strip("[]"), port))
-    sock.listen(128)
-    config = uvicorn.Config(app, log_level=log_level, **uvicorn_options())
-    server = uvicorn.Server(config)
+    sock = bind_socket(host, port)
+    server = uvicorn.Server(uvicorn_config(app, log_level=log_level))
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="people-events-mock-server", daemon=True
     )
@@ -134,14 +108,14 @@ class MockProcess:
     log_path: Path
 
 
-def _wait_until_healthy(base_url: str, process: subprocess.Popen[bytes]) -> bool:
+def _wait_until_healthy(base_url: str, process: subprocess.Popen[bytes], headers: dict[str, str]) -> bool:
     deadline = time.monotonic() + _PROCESS_STARTUP_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
             return False  # e.g. the port was taken between free_port() and the bind
-        health = f"{base_url}/_mock/health"
-        with contextlib.suppress(OSError, ValueError), urllib.request.urlopen(health, timeout=1.0) as response:  # noqa: S310 - our loopback URL
-            if json.load(response) == {"status": "ok"}:
+        request = urllib.request.Request(f"{base_url}/_mock/health", headers=headers)  # noqa: S310 - our loopback URL
+        with contextlib.suppress(OSError, ValueError), urllib.request.urlopen(request, timeout=1.0) as response:  # noqa: S310
+            if json.load(response).get("status") == "ok":
                 return True
         time.sleep(0.05)
     return False
@@ -159,11 +133,20 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 @contextlib.contextmanager
 def mock_process(
-    *, rate_limit: int | None = None, log_level: str = "warning", log_path: Path | None = None
+    *,
+    rate_limit: int | None = None,
+    log_level: str = "warning",
+    log_path: Path | None = None,
+    options: Sequence[str] = (),
+    admin_token: str | None = None,
+    preexec_fn: Callable[[], None] | None = None,
 ) -> Iterator[MockProcess]:
     """Start the mock on a free loopback port, wait for its health check, and stop it on exit.
 
-    Its stderr (uvicorn's and the mock's logs) goes to `log_path`, or to a temporary file.
+    `options` are more command-line options (e.g. ``["--max-store-mb", "20"]``); `admin_token` is passed as
+    ``--admin-token`` and used for the health check; `preexec_fn` runs in the child before it starts (e.g. to
+    lower its open-file limit). Its stderr (uvicorn's and the mock's logs) goes to `log_path`, or to a
+    temporary file.
     """
     with contextlib.ExitStack() as stack:
         if log_path is None:
@@ -174,14 +157,39 @@ def mock_process(
             command += ["--log-level", log_level]
             if rate_limit is not None:
                 command += ["--rate-limit", str(rate_limit)]
+            if admin_token is not None:
+                command += ["--admin-token", admin_token]
+            command += list(options)
             with log_path.open("ab") as log:
-                process = subprocess.Popen(command, stdout=log, stderr=log)  # noqa: S603 - our own interpreter and module
+                process = subprocess.Popen(command, stdout=log, stderr=log, preexec_fn=preexec_fn)  # noqa: S603, PLW1509 - our own interpreter and module
             base_url = f"http://127.0.0.1:{port}"
             try:
-                if _wait_until_healthy(base_url, process):
+                if _wait_until_healthy(base_url, process, _admin_headers(admin_token)):
                     yield MockProcess(base_url=base_url, port=port, pid=process.pid, log_path=log_path)
                     return
             finally:
                 _stop(process)
         tail = log_path.read_text(errors="replace")[-2000:]
         raise RuntimeError(f"the mock did not start; its log ends with:\n{tail}")
+
+
+def _admin_headers(admin_token: str | None) -> dict[str, str]:
+    return {} if admin_token is None else {"Authorization": f"Bearer {admin_token}"}
+
+
+def read_events(
+    base_url: str, *, admin_token: str | None = None, timeout: float = 60.0, **filters: str
+) -> list[dict[str, Any]]:
+    """Every stored event matching `filters` (account=, identifierType=, personId=, definitionId=, eventId=),
+    read through ``GET /_mock/events`` page by page (following ``next``), in storage order."""
+    events: list[dict[str, Any]] = []
+    params: dict[str, str] = dict(filters)
+    while True:
+        url = f"{base_url}/_mock/events?{urllib.parse.urlencode(params)}"
+        request = urllib.request.Request(url, headers=_admin_headers(admin_token))  # noqa: S310 - a mock's URL
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            page = json.load(response)
+        events.extend(page["events"])
+        if page.get("next") is None:
+            return events
+        params["after"] = str(page["next"])

@@ -1,6 +1,6 @@
 """Mock under load: concurrent keep-alive connections against the served mock, bounded in time.
 
-    .venv/bin/python scripts/load_mock.py [--connections 200] [--seconds 20]
+    .venv/bin/python scripts/load_mock.py [--connections 200] [--seconds 20] [--json]
 
 The mock runs in its own process (`python -m people_events_mock`, 127.0.0.1, accounts A and B limited to
 250/s each). Half of the connections send Send Event for account A, half for account B, each on one keep-alive
@@ -12,7 +12,8 @@ generator cheap. Checks, printed as figures:
 - the limiter is exact under concurrency: by the acceptance times the server stored (`GET /_mock/events`), no
   rolling second of either account holds more than 250 accepted events.
 
-Exits 1 when a check fails. Traffic goes to 127.0.0.1 only; the server is started here and stopped at the end.
+Exits 1 when a check fails. With --json it prints the figures as one JSON object instead of tables (for
+tests/reliability/test_load.py). Traffic goes to 127.0.0.1 only; the server is started here and stopped at the end.
 """
 
 from __future__ import annotations
@@ -20,18 +21,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import statistics
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
-import httpx
+import loadkit
 import psutil
-from chaos import max_per_rolling_second
-from raw_http import ERRORS as RAW_ERRORS
-from raw_http import RawConnection
 
 from people_events_mock.testing import mock_process
 
@@ -117,7 +114,7 @@ def _good_429(headers: dict[str, str], content: bytes) -> bool:
 
 async def _connection_loop(port: int, number: int, stop_at: float, report: LoadReport) -> None:
     account = "A" if number % 2 == 0 else "B"
-    connection = RawConnection(port, ACCOUNTS[account])
+    connection = loadkit.RawConnection(port, ACCOUNTS[account])
     path = "/peopleevents/2/persons/1001/definitions/addToCart/events?identifierType=ID"
     sent = 0
     try:
@@ -127,7 +124,7 @@ async def _connection_loop(port: int, number: int, stop_at: float, report: LoadR
             started = time.perf_counter()
             try:
                 status, headers, content = await connection.post(path, body)
-            except RAW_ERRORS as err:
+            except loadkit.RAW_ERRORS as err:
                 report.errors[type(err).__name__] += 1
                 continue
             report.latencies.append(time.perf_counter() - started)
@@ -160,22 +157,34 @@ def run(*, connections: int = 200, seconds: float = 20.0) -> LoadReport:
     """One bounded load run against a freshly started mock process; returns the figures."""
     report = LoadReport(connections=connections, seconds=seconds)
     with mock_process(rate_limit=RATE_LIMIT) as mock:
-        asyncio.run(_load(mock.port, mock.pid, connections, seconds, report))
+        loadkit.run_async(_load(mock.port, mock.pid, connections, seconds, report))
         time.sleep(1.0)
         report.rss["idle"] = psutil.Process(mock.pid).memory_info().rss
         for account in ACCOUNTS:
-            response = httpx.get(f"{mock.base_url}/_mock/events", params={"account": account}, timeout=60)
-            times = [float(event["acceptedAt"]) for event in response.json()["events"]]
+            times = [float(event["acceptedAt"]) for event in loadkit.read_events(mock.base_url, account=account)]
             report.accepted[account] = len(times)
             report.stored_since_middle += sum(1 for at in times if at >= report.middle_at)
-            report.max_per_second[account] = max_per_rolling_second(times)
+            report.max_per_second[account] = loadkit.max_per_rolling_second(times)
     return report
 
 
-def _percentile_ms(values: Sequence[float], fraction: float) -> float:
-    if len(values) < 2:
-        return float("nan")
-    return statistics.quantiles(values, n=1000, method="inclusive")[round(fraction * 1000) - 1] * 1000
+def as_json(report: LoadReport) -> dict[str, Any]:
+    """The report's figures and verdict as one JSON object."""
+    figures = asdict(report)
+    figures.pop("latencies")
+    figures["statuses"] = {str(status): count for status, count in report.statuses.items()}
+    return {
+        **figures,
+        "requests": report.requests,
+        "server_errors": report.server_errors,
+        "connection_errors": report.connection_errors,
+        "settled_growth": report.settled_growth,
+        "allowed_growth": report.allowed_growth,
+        "p50_ms": loadkit.percentile_ms(report.latencies, 0.5),
+        "p99_ms": loadkit.percentile_ms(report.latencies, 0.99),
+        "failures": report.failures(),
+        "rate_limit": RATE_LIMIT,
+    }
 
 
 def print_report(report: LoadReport) -> None:
@@ -191,7 +200,7 @@ def print_report(report: LoadReport) -> None:
     print(
         f"| {report.requests} | {report.requests / seconds:.0f} | {report.statuses[201]} | {report.statuses[429]} "
         f"| {report.server_errors} | {other} | {report.connection_errors} | {report.connects} "
-        f"| {_percentile_ms(report.latencies, 0.5):.1f} | {_percentile_ms(report.latencies, 0.99):.1f} |"
+        f"| {loadkit.percentile_ms(report.latencies, 0.5):.1f} | {loadkit.percentile_ms(report.latencies, 0.99):.1f} |"
     )
     print("\n| account | accepted (stored) | accepted/s | most in any rolling second | limit |")
     print("|---|---|---|---|---|")
@@ -221,9 +230,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--connections", type=int, default=200, help="keep-alive connections (default 200)")
     parser.add_argument("--seconds", type=float, default=20.0, help="seconds of load (default 20)")
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = parser.parse_args(argv)
+    if not 1 <= args.connections <= 1000 or not 0 < args.seconds <= 300:
+        parser.error("keep it bounded: 1-1000 connections, 0-300 seconds")
     report = run(connections=args.connections, seconds=args.seconds)
-    print_report(report)
+    if args.json:
+        print(json.dumps(as_json(report)))
+    else:
+        print(f"{loadkit.machine_note()}\n")
+        print_report(report)
     return 1 if report.failures() else 0
 
 

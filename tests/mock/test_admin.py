@@ -9,8 +9,8 @@ import pytest
 
 from people_events_mock.state import MockState
 from people_events_mock.store import PersonKey
-
-from .conftest import FakeClock, Sender, service_exception
+from tests.support.clock import FakeClock
+from tests.support.mock_api import Sender, service_exception
 
 NUMERIC_DEFINITION = {
     "definitionId": "pageView",
@@ -19,10 +19,15 @@ NUMERIC_DEFINITION = {
 }
 
 
-async def test_health(client: httpx.AsyncClient) -> None:
+async def test_health_reports_the_store(client: httpx.AsyncClient, send: Sender) -> None:
+    await send(json={"eventId": "e1"})
     response = await client.get("/_mock/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["store"]["events"] == 1
+    assert body["store"]["evicted"] == 0
+    assert 0 < body["store"]["bytes"] <= body["store"]["maxBytes"] == 100 * 2**20
 
 
 async def test_admin_needs_no_credentials_and_does_not_count_toward_the_limit(
@@ -84,7 +89,7 @@ async def test_invalid_person_gets_400(client: httpx.AsyncClient, body: dict[str
     "content", [b"", b"{", b"[]", b"[" * 5000 + b"]" * 5000], ids=["empty", "malformed", "array", "deep"]
 )
 async def test_admin_bad_json_gets_400(client: httpx.AsyncClient, content: bytes) -> None:
-    response = await client.post("/_mock/persons", content=content)
+    response = await client.post("/_mock/persons", content=content, headers={"Content-Type": "application/json"})
     assert response.status_code == 400
 
 
@@ -187,6 +192,7 @@ async def test_events_lists_account_person_and_acceptance_time(
         "person": {"identifierType": "EMAIL", "personId": "jane.doe@example.com"},
         **response.json(),
         "acceptedAt": clock.now,
+        "seq": 1,
     }
 
 
@@ -208,3 +214,40 @@ async def test_events_filters(client: httpx.AsyncClient, send: Sender) -> None:
     assert await ids(definitionId="other") == []
     assert await ids(identifierType="PHONE") == ["a2"]
     assert await ids(eventId="b1") == ["b1"]
+
+
+async def test_events_page_with_limit_and_after(client: httpx.AsyncClient, send: Sender) -> None:
+    for number in range(7):
+        await send(json={"eventId": f"p{number}"})
+    await send(json={"eventId": "other"}, auth="App mock-api-key-b")
+    seen: list[str] = []
+    params = {"account": "A", "limit": "3"}
+    pages = 0
+    while True:
+        body = (await client.get("/_mock/events", params=params)).json()
+        pages += 1
+        assert body["count"] == len(body["events"]) <= 3
+        seen += [event["eventId"] for event in body["events"]]
+        if body["next"] is None:
+            break
+        params["after"] = body["next"]
+    assert seen == [f"p{number}" for number in range(7)]
+    assert pages == 3
+
+
+async def test_events_without_paging_parameters_is_one_page_of_everything(
+    client: httpx.AsyncClient, send: Sender
+) -> None:
+    for number in range(25):
+        await send(json={"eventId": f"e{number}"})
+    body = (await client.get("/_mock/events")).json()
+    assert (body["count"], body["next"]) == (25, None)
+
+
+@pytest.mark.parametrize(
+    "params", [{"limit": "0"}, {"limit": "10001"}, {"limit": "x"}, {"after": "-1"}, {"after": "9" * 5000}]
+)
+async def test_bad_paging_parameters_get_400(client: httpx.AsyncClient, params: dict[str, str]) -> None:
+    response = await client.get("/_mock/events", params=params)
+    assert response.status_code == 400
+    assert set(service_exception(response)["validationErrors"]) <= {"limit", "after"}

@@ -11,8 +11,8 @@ import pytest
 from people_events_mock.auth import Authenticator
 from people_events_mock.fixtures import default_fixtures
 from people_events_mock.state import MockState
-
-from .conftest import Sender, assert_conforms, event_path, service_exception
+from tests.support.mock_api import Sender, event_path, service_exception
+from tests.support.spec import assert_conforms
 
 
 def basic(user: str, password: str) -> str:

@@ -13,8 +13,9 @@ from starlette.applications import Starlette
 
 from people_events_mock import create_app
 from people_events_mock.state import mock_state
-
-from .conftest import START, event_path
+from tests.support.clock import START
+from tests.support.mock_api import event_path
+from tests.support.windows import max_per_rolling_second
 
 THREADS = 8
 
@@ -145,16 +146,5 @@ def test_no_rolling_second_exceeds_the_limit_under_concurrency() -> None:
     accepted = sorted(event.accepted_at for event in mock_state(app).store.events())
     assert statuses.count(201) == len(accepted)
     assert statuses.count(429) > 0
-    assert max_in_any_second(accepted) <= 250
-    assert max_in_any_second(accepted) == 250
-
-
-def max_in_any_second(times: list[float]) -> int:
-    """The most timestamps in any half-open window [t, t + 1 s), t ranging over the timestamps."""
-    best = 0
-    end = 0
-    for start, value in enumerate(times):
-        while end < len(times) and times[end] < value + 1.0:
-            end += 1
-        best = max(best, end - start)
-    return best
+    assert max_per_rolling_second(accepted) <= 250
+    assert max_per_rolling_second(accepted) == 250

@@ -7,8 +7,7 @@ import pytest
 from starlette.applications import Starlette
 
 from people_events_mock.state import MockState
-
-from .conftest import APP_AUTH, Sender, event_path, service_exception
+from tests.support.mock_api import APP_AUTH, Sender, event_path, service_exception
 
 
 @pytest.mark.parametrize(

@@ -16,8 +16,9 @@ from people_events_mock.faults import (
 )
 from people_events_mock.state import MockState
 from people_events_mock.store import PersonKey
-
-from .conftest import FakeSleep, Sender, assert_conforms, service_exception
+from tests.support.clock import FakeClock
+from tests.support.mock_api import Sender, service_exception
+from tests.support.spec import assert_conforms
 
 PERSON = PersonKey("A", "EMAIL", "jane.doe@example.com")
 
@@ -88,10 +89,10 @@ async def test_create_person_with_500_fault_creates_nothing(send: Sender, state:
     assert not state.store.has_person(PersonKey("A", "EMAIL", "new-1"))
 
 
-async def test_delay_fault_waits_then_succeeds(send: Sender, fake_sleep: FakeSleep) -> None:
+async def test_delay_fault_waits_then_succeeds(send: Sender, clock: FakeClock) -> None:
     response = await send(headers={"X-Mock-Fault": "delay=250"})
     assert response.status_code == 201
-    assert fake_sleep.calls == [0.25]
+    assert clock.sleeps == [0.25]
 
 
 async def test_fault_header_times_counts_per_event_id(send: Sender, state: MockState) -> None:

@@ -1,4 +1,5 @@
-"""The default fixtures match DESIGN.md's table, and the fixture format is described by its JSON Schema."""
+"""The default fixtures match docs/ARCHITECTURE.md's 'Default fixtures' table, and the fixture format is described
+by its JSON Schema."""
 
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ import yaml
 
 import people_events_mock
 from people_events_mock import create_app
-from people_events_mock.constants import IDENTIFIER_TYPES
+from people_events_mock.definitions import FieldType
 from people_events_mock.fixtures import FixtureError, default_fixtures, load_fixtures, parse_fixtures
 from people_events_mock.samples import seed_properties
+from people_events_mock.spec import default_spec
 from people_events_mock.state import mock_state
-from people_events_mock.validation import FieldType
 
 PACKAGE = Path(people_events_mock.__file__).parent
 
@@ -59,7 +60,7 @@ def test_accounts_credentials_scopes_and_limits_match_the_design() -> None:
 @pytest.mark.parametrize("account", ["A", "B", "F"])
 def test_every_account_has_a_person_of_each_identifier_type(account: str) -> None:
     persons = {person.identifier_type: person.person_id for person in default_fixtures().account(account).persons}
-    expected = {kind: f"{kind.lower()}-1" for kind in IDENTIFIER_TYPES}
+    expected = {kind: f"{kind.lower()}-1" for kind in default_spec().identifier_types}
     expected |= {"EMAIL": "jane.doe@example.com", "PHONE": "41793026727", "EXTERNAL_ID": "crm-1001", "ID": "1001"}
     assert persons == expected
 

@@ -9,9 +9,8 @@ import re
 import httpx
 import pytest
 
-from people_events_mock.accesslog import redact_path
-
-from .conftest import Sender
+from people_events_mock.paths import redact_path
+from tests.support.mock_api import Sender
 
 SECRETS = ["mock-api-key", "mock-user", "mock-password", "mock-ibsso-token", "mock-oauth-token", "mock-readonly-key"]
 
@@ -69,8 +68,17 @@ async def test_dropped_connection_is_logged_as_dropped(send: Sender, caplog: pyt
             "/peopleevents/2/persons/a%2Fb/definitions/d/events",
             "/peopleevents/2/persons/<redacted>/definitions/d/events",
         ),
-        ("/peopleevents/2/persons/", "/peopleevents/2/persons/<redacted>"),
+        ("/peopleevents/2/persons/", "/peopleevents/2/persons"),
         ("/_mock/events", "/_mock/events"),
+        (
+            "//peopleevents/2/persons/jane/definitions/d/events",
+            "/peopleevents/2/persons/<redacted>/definitions/d/events",
+        ),
+        ("/PeopleEvents/2/PERSONS/jane/x", "/PeopleEvents/2/PERSONS/<redacted>/x"),
+        ("/peopleevents/2/%70ersons/jane/x", "/peopleevents/2/%70ersons/<redacted>/x"),
+        ("/x/../peopleevents/2/./persons/jane/events", "/peopleevents/2/persons/<redacted>/events"),
+        ("/peopleevents/2/persons/../persons/jane", "/peopleevents/2/persons/<redacted>"),
+        ("/peopleevents/2/persons/%2e%2e/persons/jane", "/peopleevents/2/persons/<redacted>"),
     ],
 )
 def test_redact_path(path: str, redacted: str) -> None:

@@ -26,4 +26,13 @@ def test_public_names_are_all_exported() -> None:
 def test_create_app_options_are_keyword_only() -> None:
     parameters = inspect.signature(create_app).parameters.values()
     assert all(parameter.kind is inspect.Parameter.KEYWORD_ONLY for parameter in parameters)
-    assert [parameter.name for parameter in parameters] == ["fixtures", "clock", "sleep", "rate_limit", "rng"]
+    assert [parameter.name for parameter in parameters] == [
+        "fixtures",
+        "clock",
+        "sleep",
+        "rate_limit",
+        "rng",
+        "spec",
+        "max_store_bytes",
+        "admin_token",
+    ]

@@ -6,8 +6,9 @@ import pytest
 
 from people_events_mock.ratelimit import RollingWindowLimiter
 from people_events_mock.state import MockState
-
-from .conftest import FakeClock, MockAppFactory, Sender, assert_conforms, service_exception
+from tests.support.clock import FakeClock
+from tests.support.mock_api import MockAppFactory, Sender, service_exception
+from tests.support.spec import assert_conforms
 
 
 @pytest.fixture

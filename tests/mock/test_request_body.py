@@ -6,11 +6,12 @@ import json
 
 import pytest
 
-from people_events_mock.constants import MAX_BODY_BYTES
+from people_events_mock.request_checks import is_json_media_type
+from people_events_mock.spec import default_spec
 from people_events_mock.state import MockState
-from people_events_mock.validation import InvalidJson, is_json_media_type, parse_json
-
-from .conftest import Sender, assert_conforms, service_exception
+from people_events_mock.strict_json import InvalidJson, parse_json
+from tests.support.mock_api import Sender, service_exception
+from tests.support.spec import assert_conforms
 
 JSON = {"Content-Type": "application/json"}
 
@@ -24,7 +25,7 @@ def padded_body(size: int) -> bytes:
 
 
 async def test_body_over_512000_bytes_gets_413(send: Sender, state: MockState) -> None:
-    response = await send(content=padded_body(MAX_BODY_BYTES + 1), headers=JSON)
+    response = await send(content=padded_body(default_spec().max_body_bytes + 1), headers=JSON)
     assert response.status_code == 413
     assert_conforms(response)
     assert service_exception(response)["messageId"] == "PAYLOAD_TOO_LARGE"
@@ -32,18 +33,18 @@ async def test_body_over_512000_bytes_gets_413(send: Sender, state: MockState) -
 
 
 async def test_body_of_exactly_512000_bytes_is_accepted(send: Sender) -> None:
-    response = await send(content=padded_body(MAX_BODY_BYTES), headers=JSON)
+    response = await send(content=padded_body(default_spec().max_body_bytes), headers=JSON)
     assert response.status_code == 201
 
 
 async def test_declared_content_length_over_the_limit_gets_413_without_reading(send: Sender) -> None:
-    response = await send(content=None, headers={**JSON, "Content-Length": str(MAX_BODY_BYTES + 1)})
+    response = await send(content=None, headers={**JSON, "Content-Length": str(default_spec().max_body_bytes + 1)})
     assert response.status_code == 413
 
 
 async def test_oversized_body_of_wrong_type_gets_413_not_415(send: Sender) -> None:
     """413 comes before 415 in the check order."""
-    response = await send(content=b"x" * (MAX_BODY_BYTES + 1), headers={"Content-Type": "text/plain"})
+    response = await send(content=b"x" * (default_spec().max_body_bytes + 1), headers={"Content-Type": "text/plain"})
     assert response.status_code == 413
 
 

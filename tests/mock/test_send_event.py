@@ -10,8 +10,9 @@ import pytest
 from people_events_mock.clock import format_utc
 from people_events_mock.state import MockState
 from people_events_mock.store import EventFilter, PersonKey
-
-from .conftest import SEED_PERSON, SEED_PROPERTIES, FakeClock, Sender, assert_conforms, service_exception
+from tests.support.clock import FakeClock
+from tests.support.mock_api import SEED_PERSON, SEED_PROPERTIES, Sender, service_exception
+from tests.support.spec import assert_conforms
 
 GUID = re.compile(r"[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}")
 
@@ -186,16 +187,21 @@ async def test_same_event_id_in_another_account_is_a_new_event(send: Sender, sta
     assert len(state.store.events(EventFilter(event_id="evt-1"))) == 2
 
 
-async def test_replay_with_different_definition_returns_original(send: Sender, state: MockState) -> None:
+async def test_same_event_id_under_another_definition_is_another_event(send: Sender, state: MockState) -> None:
+    """Idempotency is per (account, person, definition, eventId): a 201 never reports another definition."""
     _add_other_definition(state)
     first = await send(json={"eventId": "evt-1"})
-    replay = await send(json={"eventId": "evt-1"}, definition_id="other")
-    assert replay.json() == first.json()
-    assert replay.json()["definitionId"] == "addToCart"
+    other = await send(json={"eventId": "evt-1"}, definition_id="other")
+    assert other.status_code == 201
+    assert (first.json()["definitionId"], other.json()["definitionId"]) == ("addToCart", "other")
+    assert [event.definition_id for event in state.store.events()] == ["addToCart", "other"]
+    again = await send(json={"eventId": "evt-1"}, definition_id="other")
+    assert again.json() == other.json()
+    assert len(state.store.events()) == 2
 
 
 def _add_other_definition(state: MockState) -> None:
-    from people_events_mock.validation import compile_definition
+    from people_events_mock.definitions import compile_definition
 
     state.store.put_definition("A", compile_definition({"definitionId": "other", "title": "Other"}))
 

@@ -42,7 +42,7 @@ def test_replay_returns_the_original_and_is_not_new(store: Store) -> None:
         JANE, event_id="e", definition_id="addToCart", properties={"a": 1}, accepted_at=1.0, create_person=False
     )
     again = store.record_event(
-        JANE, event_id="e", definition_id="x", properties=None, accepted_at=2.0, create_person=False
+        JANE, event_id="e", definition_id="addToCart", properties=None, accepted_at=2.0, create_person=False
     )
     assert first is not None
     assert again is not None

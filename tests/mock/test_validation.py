@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
+from people_events_mock.definitions import DefinitionError, compile_definition
 from people_events_mock.state import MockState
 from people_events_mock.store import PersonKey
-from people_events_mock.validation import DefinitionError, compile_definition
-
-from .conftest import Sender, assert_conforms, service_exception
+from tests.support.mock_api import Sender, service_exception
+from tests.support.spec import assert_conforms
 
 
 async def validation_errors(send: Sender, **kwargs: Any) -> dict[str, list[str]]:

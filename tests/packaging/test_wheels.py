@@ -159,7 +159,7 @@ def client_venv(dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Venv:
 def _healthy(base_url: str) -> bool:
     health = f"{base_url}/_mock/health"
     with contextlib.suppress(OSError, ValueError), urllib.request.urlopen(health, timeout=1.0) as response:
-        return bool(json.load(response) == {"status": "ok"})
+        return bool(json.load(response).get("status") == "ok")
     return False
 
 

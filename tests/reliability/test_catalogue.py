@@ -10,16 +10,17 @@ import pytest
 from starlette.applications import Starlette
 
 from people_events_mock import create_app, mock_state
-from people_events_mock.constants import IDENTIFIER_TYPES
 from people_events_mock.errors import MESSAGE_IDS
+from people_events_mock.request_checks import decode_path_segment
+from people_events_mock.spec import default_spec
 from people_events_mock.state import MockState
 from people_events_mock.store import PersonKey
 from people_events_mock.testing import serve
-from people_events_mock.validation import decode_path_segment
-from tests.mock.conftest import assert_conforms, service_exception
+from tests.support.mock_api import service_exception
+from tests.support.rawhttp import RawResponse, asgi_request, socket_exchange
+from tests.support.spec import assert_conforms
 
 from .catalogue import DEFAULT_PERSON, Row, load_rows, parse_input
-from .rawhttp import RawResponse, asgi_request, socket_exchange
 
 ROWS = load_rows()
 DOCUMENTED_STATUSES = {201, 400, 401, 403, 404, 413, 415}
@@ -59,7 +60,7 @@ def _created_persons(state: MockState, row: Row) -> list[PersonKey]:
     return [
         key
         for account in state.store.accounts()
-        for identifier_type in IDENTIFIER_TYPES
+        for identifier_type in default_spec().identifier_types
         for person_id in candidates
         if person_id is not None and state.store.has_person(key := PersonKey(account, identifier_type, person_id))
     ]

@@ -4,6 +4,9 @@
 - ``net``: `free_port`.
 - ``spec``: openapi.yaml loaded once, the Send Event operation, `assert_conforms` for a response.
 - ``windows``: `max_per_rolling_second` for acceptance-time checks.
+- ``mock_api``: the reference mock's default credentials and seed ids, `event_path`, `service_exception`, and the
+  call signatures of the mock's test fixtures (`Sender`, `MockAppFactory`).
+- ``rawhttp``: raw requests below any HTTP client, into an ASGI app or as bytes on a socket, and their parsing.
 - ``versions``: the version both packages must carry (scripts/versioning.py, loaded by path).
 - ``servers``: `silent_server` (accepts, never answers), `scripted_http_server` (canned answers), and
   `trickling_server` (an answer a byte at a time).
