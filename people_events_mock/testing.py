@@ -5,6 +5,7 @@
   senders, memory measurable alone) and yields a `MockProcess`.
 - `read_events(base_url, **filters)` reads back every stored event through the admin API, page by page.
 - `free_port()` and `max_per_rolling_second(times)` are the small helpers that load and pacing checks share.
+- `duplicates_and_lost(stored, expected)` is the exactly-once accounting of a run against what it meant to store.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,7 @@ from people_events_mock.server import bind_socket, exposure_warning, is_loopback
 
 __all__ = [
     "MockProcess",
+    "duplicates_and_lost",
     "exposure_warning",
     "free_port",
     "is_loopback",
@@ -175,6 +178,16 @@ def mock_process(
 
 def _admin_headers(admin_token: str | None) -> dict[str, str]:
     return {} if admin_token is None else {"Authorization": f"Bearer {admin_token}"}
+
+
+def duplicates_and_lost(stored_keys: Iterable[Hashable], expected: Collection[Hashable]) -> tuple[int, int]:
+    """Exactly-once accounting: ``stored_keys`` are the keys of the stored events (one per stored copy, e.g.
+    (identifierType, personId, eventId)), ``expected`` the keys that must be stored once. Duplicates are the copies
+    beyond one of an expected key, plus every copy of a key nobody meant to store; lost are the expected keys with
+    no copy."""
+    counts = Counter(stored_keys)
+    duplicates = sum(count - 1 if key in expected else count for key, count in counts.items())
+    return duplicates, sum(1 for key in expected if key not in counts)
 
 
 def read_events(

@@ -15,7 +15,6 @@ import asyncio
 import json
 import multiprocessing
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Callable
@@ -23,8 +22,16 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
+from loadkit import free_port, machine_note, markdown_table, read_events
 
-from people_events_client import AsyncPeopleEvents, AuthenticatedClient, IdentifierType, PeopleEvents, redis_limiter
+from people_events_client import (
+    AsyncPeopleEvents,
+    AuthenticatedClient,
+    IdentifierType,
+    PeopleEvents,
+    RateLimited,
+    redis_limiter,
+)
 from people_events_client.api.events import send_custom_event
 from people_events_client.models import EventProperties, EventRequest
 from people_events_mock.testing import mock_process
@@ -103,9 +110,9 @@ def overhead(n: int) -> None:
         ("PeopleEvents facade (pacing on)", paced_cost),
     ]
     print(f"\nClient overhead: CPU time per send ({n} sends per path in 5 interleaved rounds, fastest round)")
-    print(f"| {'path':<34} | {'µs/send':>8} | {'× raw':>6} |\n|{'-' * 36}|{'-' * 10}|{'-' * 8}|")
-    for name, seconds in rows:
-        print(f"| {name:<34} | {seconds * 1e6:8.1f} | {seconds / base:6.2f} |")
+    print(f"{machine_note()}\n")
+    table = [(name, round(seconds * 1e6, 1), round(seconds / base, 2)) for name, seconds in rows]
+    print(markdown_table(["path", "µs/send", "× raw"], table))
 
 
 class Count429:
@@ -121,25 +128,23 @@ class Count429:
         self(response)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def acceptances(base_url: str) -> list[float]:
-    events = httpx.get(f"{base_url}/_mock/events", params={"account": "A"}).json()["events"]
-    return [float(e["acceptedAt"]) for e in events]
+    return [float(event["acceptedAt"]) for event in read_events(base_url, account="A")]
 
 
-def send_events(base_url: str, count: int, limiter: Any = None) -> int:
-    """Send `count` events through one facade; the number of 429s the server answered."""
+def send_events(base_url: str, count: int, limiter: Any = None) -> tuple[int, int]:
+    """Send `count` events through one facade (default retries); the 429s the server answered and the
+    ``RateLimited`` errors that reached the caller."""
     counter = Count429()
-    people = PeopleEvents(base_url, "mock-api-key", limiter=limiter, max_retries=10,
+    people = PeopleEvents(base_url, "mock-api-key", limiter=limiter,
                           http_client_args={"event_hooks": {"response": [counter]}})  # fmt: skip
+    surfaced = 0
     for _ in range(count):
-        people.send("1001", "addToCart", identifier_type="ID")
-    return counter.count
+        try:
+            people.send("1001", "addToCart", identifier_type="ID")
+        except RateLimited:
+            surfaced += 1
+    return counter.count, surfaced
 
 
 def achieved(times: list[float]) -> float:
@@ -148,42 +153,50 @@ def achieved(times: list[float]) -> float:
     return (len(times) - 1) / span / 250 * 100 if span > 0 else 0.0
 
 
-def pacing_threads(senders: int, total: int) -> tuple[float, int, int]:
+Row = tuple[str, int, float, int, int]
+"""senders, events stored, % of 250/s by acceptance times, server 429s (retried), 429s that reached a caller."""
+
+
+def pacing_threads(senders: int, total: int) -> Row:
     with mock_process(rate_limit=250) as mock:
         base_url = mock.base_url
         with ThreadPoolExecutor(senders) as pool:
-            rejected = sum(pool.map(lambda _: send_events(base_url, total // senders), range(senders)))
+            results = list(pool.map(lambda _: send_events(base_url, total // senders), range(senders)))
         times = acceptances(base_url)
-    return achieved(times), len(times), rejected
+    return f"{senders} threads", len(times), achieved(times), sum(r[0] for r in results), sum(r[1] for r in results)
 
 
-def pacing_tasks(tasks: int, total: int) -> tuple[float, int, int]:
+def pacing_tasks(tasks: int, total: int) -> Row:
     """`tasks` asyncio tasks on one AsyncPeopleEvents, `total` events in all."""
     counter = Count429()
+    surfaced = [0]
 
     async def run(base_url: str) -> None:
         hooks = {"event_hooks": {"response": [counter.async_hook]}}
-        async with AsyncPeopleEvents(base_url, "mock-api-key", max_retries=10, http_client_args=hooks) as people:
+        async with AsyncPeopleEvents(base_url, "mock-api-key", http_client_args=hooks) as people:
             remaining = [total]
 
             async def sender() -> None:
                 while remaining[0] > 0:
                     remaining[0] -= 1
-                    await people.send("1001", "addToCart", identifier_type="ID")
+                    try:
+                        await people.send("1001", "addToCart", identifier_type="ID")
+                    except RateLimited:
+                        surfaced[0] += 1
 
             await asyncio.gather(*(sender() for _ in range(tasks)))
 
     with mock_process(rate_limit=250) as mock:
         asyncio.run(run(mock.base_url))
         times = acceptances(mock.base_url)
-    return achieved(times), len(times), counter.count
+    return f"{tasks} asyncio tasks", len(times), achieved(times), counter.count, surfaced[0]
 
 
-def _redis_sender(base_url: str, count: int, redis_url: str) -> int:
+def _redis_sender(base_url: str, count: int, redis_url: str) -> tuple[int, int]:
     return send_events(base_url, count, redis_limiter(redis_url, rate_limit=250))
 
 
-def pacing_redis(total: int) -> tuple[float, int, int] | None:
+def pacing_redis(total: int) -> Row | None:
     if shutil.which("redis-server") is None:
         return None
     port = free_port()
@@ -195,10 +208,10 @@ def pacing_redis(total: int) -> tuple[float, int, int] | None:
             base_url = mock.base_url
             spawn = multiprocessing.get_context("spawn")
             with spawn.Pool(3) as pool:
-                args = [(base_url, total // 3, f"redis://127.0.0.1:{port}")] * 3
-                rejected = sum(pool.starmap(_redis_sender, args))
+                results = pool.starmap(_redis_sender, [(base_url, total // 3, f"redis://127.0.0.1:{port}")] * 3)
             times = acceptances(base_url)
-        return achieved(times), len(times), rejected
+        rejected, surfaced = sum(r[0] for r in results), sum(r[1] for r in results)
+        return "3 processes over Redis", len(times), achieved(times), rejected, surfaced
     finally:
         server.terminate()
         server.wait()
@@ -207,26 +220,19 @@ def pacing_redis(total: int) -> tuple[float, int, int] | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sends", type=int, default=5000)
-    parser.add_argument("--pacing-seconds", type=float, default=6.0)
+    parser.add_argument("--pacing-seconds", type=float, default=10.0)
     parser.add_argument("--skip-redis", action="store_true")
     args = parser.parse_args()
     overhead(args.sends)
-    print(f"\nPacing accuracy: {args.pacing_seconds:.0f} s of events through the mock served by uvicorn (limit 250/s)")
-    print(f"| {'senders':<22} | {'events':>6} | {'% of 250/s':>10} | {'server 429s':>11} |")
-    print(f"|{'-' * 24}|{'-' * 8}|{'-' * 12}|{'-' * 13}|")
     total = int(250 * args.pacing_seconds)
-    for senders in (1, 8, 32):
-        pct, events, rejected = pacing_threads(senders, total)
-        print(f"| {f'{senders} threads':<22} | {events:>6} | {pct:>9.1f}% | {rejected:>11} |")
-    pct, events, rejected = pacing_tasks(200, total)
-    print(f"| {'200 asyncio tasks':<22} | {events:>6} | {pct:>9.1f}% | {rejected:>11} |")
-    if not args.skip_redis:
-        result = pacing_redis(total)
-        if result is None:
-            print("| 3 processes over Redis | redis-server not installed |")
-        else:
-            pct, events, rejected = result
-            print(f"| {'3 processes over Redis':<22} | {events:>6} | {pct:>9.1f}% | {rejected:>11} |")
+    rows = [pacing_threads(senders, total) for senders in (1, 8, 32)]
+    rows.append(pacing_tasks(200, total))
+    if not args.skip_redis and (redis_row := pacing_redis(total)) is not None:
+        rows.append(redis_row)
+    print(f"\nPacing accuracy: {args.pacing_seconds:g} s of events through the mock in its own process (limit 250/s)")
+    print(f"{machine_note()}\n")
+    table = [(name, events, f"{pct:.1f}%", rejected, surfaced) for name, events, pct, rejected, surfaced in rows]
+    print(markdown_table(["senders", "events", "% of 250/s", "server 429s (retried)", "surfaced 429s"], table))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Exactly-once under chaos: concurrent senders through the facade against the served mock with mixed faults.
 
     .venv/bin/python scripts/chaos.py [--events 10000] [--threads 8] [--tasks 24] [--max-seconds 240]
+                                      [--fault-scale 1.0] [--json]
 
 The mock runs in its own process (`python -m people_events_mock`, 127.0.0.1, account A limited to 250/s), with
 faults switched on through `PUT /_mock/faults`, each with a probability: 500, html-502, reset, empty-429, two
@@ -15,28 +16,31 @@ Then, through `GET /_mock/events`:
 2. with faults off, every raised event is sent again with its eventId (`err.event_id`), and afterwards every
    event is stored exactly once.
 
-Prints the figures and ends with ``duplicates: N`` and ``lost: N``; exits 1 if either is above 0. Bounded: at
-most --events events, no new event after --max-seconds, each send bounded by the facade's deadline.
+Prints the figures and ends with ``duplicates: N`` and ``lost: N`` (with --json, one JSON object instead); exits 1
+if either is above 0, or if anything but a typed error escaped a send. Bounded: at most --events events, no new
+event after --max-seconds, each send bounded by the facade's deadline. --fault-scale multiplies every fault's
+probability (the bounded test in `make test` runs twice the default).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import bisect
+import json
 import queue
 import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from loadkit import machine_note, markdown_table, max_per_rolling_second, read_events
 
 from people_events_client import AsyncPeopleEvents, PeopleEvents, PeopleEventsError
-from people_events_mock.testing import mock_process
+from people_events_mock.fixtures import default_fixtures
+from people_events_mock.testing import duplicates_and_lost, mock_process
 
 API_KEY = "mock-api-key"
 ACCOUNT = "A"
@@ -57,14 +61,8 @@ DEFAULT_FAULTS: dict[str, float] = {
     "500-after-store": 0.03,
     "reset-after-store": 0.03,
 }
-IDENTIFIER_TYPES = [
-    "ID", "EXTERNAL_ID", "PHONE", "EMAIL", "LINE", "FACEBOOK", "TELEGRAM", "PUSH", "WEB_PUSH", "LIVE_CHAT",
-    "VIBER_BOTS", "INSTAGRAM", "INSTAGRAM_DM", "TWITTER", "APPLE_BUSINESS_CHAT", "KAKAO_SANGDAM",
-    "GOOGLE_BUSINESS_MESSAGES", "WHATSAPP", "ZALO_FOLLOWER", "TIKTOK_BM",
-]  # fmt: skip
-SPECIAL_PERSONS = {"EMAIL": "jane.doe@example.com", "PHONE": "41793026727", "EXTERNAL_ID": "crm-1001", "ID": "1001"}
-#: Account A's fixture persons, one per identifier type.
-PERSONS = [(kind, SPECIAL_PERSONS.get(kind, f"{kind.lower()}-1")) for kind in IDENTIFIER_TYPES]
+#: Account A's fixture persons, one per identifier type (the mock's own fixtures, so a new type is covered at once).
+PERSONS = [(person.identifier_type, person.person_id) for person in default_fixtures().account(ACCOUNT).persons]
 LATE_STORE_MARGIN_SECONDS = 0.5
 
 Key = tuple[str, str, str]
@@ -277,30 +275,11 @@ async def _async_senders(
     return transport.attempts
 
 
-def stored_events(base_url: str) -> list[dict[str, Any]]:
-    response = httpx.get(f"{base_url}/_mock/events", params={"account": ACCOUNT}, timeout=30)
-    response.raise_for_status()
-    events: list[dict[str, Any]] = response.json()["events"]
-    return events
-
-
-def _key(event: dict[str, Any]) -> Key:
-    return (event["person"]["identifierType"], event["person"]["personId"], event["eventId"])
-
-
-def max_per_rolling_second(times: Sequence[float]) -> int:
-    """The most acceptances in any window [t, t + 1 s)."""
-    ordered = sorted(times)
-    return max((bisect.bisect_left(ordered, t + 1.0) - i for i, t in enumerate(ordered)), default=0)
-
-
-def _count_duplicates_and_lost(stored: list[dict[str, Any]], must_be_stored: set[Key]) -> tuple[int, int]:
-    """Duplicates: stored copies beyond one per known logical event (an unknown eventId is an extra copy);
-    lost: events that must be stored and are not."""
-    counts = Counter(_key(event) for event in stored)
-    duplicates = sum(count - 1 if key in must_be_stored else count for key, count in counts.items())
-    lost = len(must_be_stored - counts.keys())
-    return duplicates, lost
+def stored_keys(base_url: str) -> tuple[list[Key], list[float]]:
+    """The key and acceptance time of every event account A stored, read back page by page."""
+    events = read_events(base_url, account=ACCOUNT)
+    keys = [(event["person"]["identifierType"], event["person"]["personId"], event["eventId"]) for event in events]
+    return keys, [float(event["acceptedAt"]) for event in events]
 
 
 def _send_all(
@@ -350,28 +329,31 @@ def _resend(base_url: str, raised: list[Outcome], report: Report) -> None:
                 report.resend_failures.append(f"event {outcome.spec.number}: {type(err).__name__} {err}")
 
 
-def _check(base_url: str, outcomes: list[Outcome], report: Report) -> None:
-    """Phase 1's invariant, the re-send, and the final invariant, through GET /_mock/events."""
+def _verify_after_faults(base_url: str, outcomes: list[Outcome], report: Report) -> set[Key]:
+    """Phase 1's invariant: a returned event is stored exactly once, a raised one at most once, nothing else is.
+    Returns every key a send was made for."""
     returned = [outcome for outcome in outcomes if outcome.error is None]
     raised = [outcome for outcome in outcomes if outcome.error is not None]
     report.returned = len(returned)
     report.raised = Counter(outcome.error for outcome in raised if outcome.error)
-    stored = stored_events(base_url)
-    report.stored_after_faults = len(stored)
-    counts = Counter(_key(event) for event in stored)
-    report.raised_stored_before_resend = sum(1 for outcome in raised if outcome.key in counts)
-    # Phase 1: returned -> exactly once; raised -> at most once; nothing else stored.
+    keys, _ = stored_keys(base_url)
+    report.stored_after_faults = len(keys)
+    stored = set(keys)
+    report.raised_stored_before_resend = sum(1 for outcome in raised if outcome.key in stored)
     returned_keys = {outcome.key for outcome in returned if outcome.key is not None}
     all_keys = returned_keys | {outcome.key for outcome in raised if outcome.key is not None}
-    duplicates, _ = _count_duplicates_and_lost(stored, all_keys)
-    lost_returned = len(returned_keys - counts.keys())
+    report.duplicates, _ = duplicates_and_lost(keys, all_keys)
+    report.lost = sum(1 for key in returned_keys if key not in stored)
+    return all_keys
 
-    _resend(base_url, raised, report)
-    final = stored_events(base_url)
-    final_duplicates, final_lost = _count_duplicates_and_lost(final, all_keys)
-    report.duplicates = max(duplicates, final_duplicates)
-    report.lost = max(lost_returned, final_lost) + sum(1 for outcome in outcomes if outcome.key is None)
-    report.max_per_rolling_second = max_per_rolling_second([float(event["acceptedAt"]) for event in final])
+
+def _verify_final(base_url: str, outcomes: list[Outcome], all_keys: set[Key], report: Report) -> None:
+    """The final invariant, after the re-send: every event stored exactly once."""
+    keys, accepted = stored_keys(base_url)
+    duplicates, lost = duplicates_and_lost(keys, all_keys)
+    report.duplicates = max(report.duplicates, duplicates)
+    report.lost = max(report.lost, lost) + sum(1 for outcome in outcomes if outcome.key is None)
+    report.max_per_rolling_second = max_per_rolling_second(accepted)
 
 
 def run(
@@ -384,13 +366,15 @@ def run(
     with mock_process(rate_limit=RATE_LIMIT) as mock:
         for fault, probability in faults.items():
             rule = {"fault": fault, "probability": probability}
-            httpx.put(f"{mock.base_url}/_mock/faults", json=rule).raise_for_status()
+            httpx.put(f"{mock.base_url}/_mock/faults", json=rule, timeout=30).raise_for_status()
         specs = make_specs(events)
         outcomes = _send_all(mock.base_url, specs, threads=threads, tasks=tasks, max_seconds=max_seconds, report=report)
         # Faults off; then wait out requests the server is still delaying (their client gave up), which store late.
-        httpx.delete(f"{mock.base_url}/_mock/faults").raise_for_status()
+        httpx.delete(f"{mock.base_url}/_mock/faults", timeout=30).raise_for_status()
         time.sleep(SLOW_DELAY_MS / 1000 + LATE_STORE_MARGIN_SECONDS)
-        _check(mock.base_url, outcomes, report)
+        all_keys = _verify_after_faults(mock.base_url, outcomes, report)
+        _resend(mock.base_url, [outcome for outcome in outcomes if outcome.error is not None], report)
+        _verify_final(mock.base_url, outcomes, all_keys, report)
     return report
 
 
@@ -401,11 +385,9 @@ def print_report(report: Report) -> None:
         f"max_retries={MAX_RETRIES}, read timeout {READ_TIMEOUT_SECONDS:g} s"
     )
     print("faults (PUT /_mock/faults): " + ", ".join(f"{name} p={p:g}" for name, p in report.faults.items()))
-    print("\n| attempt outcome (client side)            | attempts |")
-    print("|------------------------------------------|----------|")
-    for kind, count in sorted(report.attempts.items(), key=lambda item: -item[1]):
-        print(f"| {kind:<40} | {count:>8} |")
-    print(f"| {'total':<40} | {report.total_attempts:>8} |")
+    print(f"machine: {machine_note()}\n")
+    rows = sorted(report.attempts.items(), key=lambda item: -item[1])
+    print(markdown_table(["attempt outcome (client side)", "attempts"], [*rows, ("total", report.total_attempts)]))
     retries = report.total_attempts - report.events
     print(f"\nfaults observed: {report.faults_observed} ({report.faults_observed / max(1, report.total_attempts):.1%}"
           f" of attempts); retries: {retries} ({retries / max(1, report.events):.2f} per event)")  # fmt: skip
@@ -432,9 +414,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=8, help="sender threads, one PeopleEvents each (default 8)")
     parser.add_argument("--tasks", type=int, default=24, help="asyncio sender tasks on one AsyncPeopleEvents (24)")
     parser.add_argument("--max-seconds", type=float, default=240.0, help="no new event after this (default 240)")
+    parser.add_argument("--fault-scale", type=float, default=1.0, help="multiply every fault's probability (1.0)")
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = parser.parse_args(argv)
-    report = run(events=args.events, threads=args.threads, tasks=args.tasks, max_seconds=args.max_seconds)
-    print_report(report)
+    faults = {fault: min(1.0, p * args.fault_scale) for fault, p in DEFAULT_FAULTS.items()}
+    report = run(
+        events=args.events, threads=args.threads, tasks=args.tasks, max_seconds=args.max_seconds, faults=faults
+    )
+    if args.json:
+        # Not dataclasses.asdict: it rebuilds a Counter from (key, count) pairs, counting the pairs.
+        figures = {name: dict(value) if isinstance(value, dict) else value for name, value in vars(report).items()}
+        print(json.dumps({**figures, "total_attempts": report.total_attempts,
+                          "faults_observed": report.faults_observed, "ok": report.ok}))  # fmt: skip
+    else:
+        print_report(report)
     return 0 if report.ok else 1
 
 

@@ -55,9 +55,19 @@ def new_event_id() -> str:
 
 @attrs.frozen
 class _Prepared:
+    """A validated event, as the generated ``_get_kwargs`` would send it."""
+
     event_id: str
-    request_kwargs: dict[str, Any]
-    """For ``httpx.Client.build_request``, from the generated ``_get_kwargs``."""
+    method: str
+    path: str
+    """The path and query, percent-encoded as the generated client encodes them."""
+    headers: dict[str, str]
+    content: bytes
+
+    def build(self, http: httpx.Client | httpx.AsyncClient, origin: str) -> httpx.Request:
+        # An absolute URL: httpx then parses it once, instead of merging a relative one into the base URL and
+        # encoding the parameters (about a fifth of a bare httpx send's CPU).
+        return http.build_request(self.method, origin + self.path, headers=self.headers, content=self.content)
 
 
 def _prepare(
@@ -79,8 +89,9 @@ def _prepare(
     kwargs = send_custom_event._get_kwargs(
         person_id, definition_id, body=body, identifier_type=identifier, create_person=create
     )
-    kwargs["content"] = encode_body(kwargs.pop("json"))  # the generated Content-Type stays: application/json
-    return _Prepared(event_id, kwargs)
+    path = f"{kwargs['url']}?{httpx.QueryParams(kwargs['params'])}"
+    # One encoding both checks the body and produces the bytes sent; the generated Content-Type stays.
+    return _Prepared(event_id, kwargs["method"], path, kwargs["headers"], encode_body(kwargs["json"]))
 
 
 def validate_event(
@@ -306,7 +317,7 @@ class PeopleEvents(_Base):
         try:
             http = self.client.get_httpx_client()
             state = SendState(self._policy, self._clock, prepared.event_id, self._timeout)
-            request = http.build_request(**prepared.request_kwargs)
+            request = prepared.build(http, self.base_url or "")
             outcome = run(http, request, state, self._pacer, self._sleep or time.sleep)
             return state.finish(outcome, self.client)
         finally:
@@ -385,7 +396,7 @@ class AsyncPeopleEvents(_Base):
             http = self._http()
             state = SendState(self._policy, self._clock, prepared.event_id, self._timeout)
             sleep: Callable[[float], Awaitable[Any]] = self._sleep or asyncio.sleep
-            outcome = await run_async(http, http.build_request(**prepared.request_kwargs), state, self._pacer, sleep)
+            outcome = await run_async(http, prepared.build(http, self.base_url or ""), state, self._pacer, sleep)
             return state.finish(outcome, self.client)
         finally:
             if self._end():

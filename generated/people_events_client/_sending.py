@@ -212,7 +212,8 @@ def run(
                 raise state.deadline_exceeded("waiting for the rate limit")
         state.start_attempt(request)
         answered_at = AnsweredAt()
-        request.extensions["trace"] = answered_at
+        if permit is not None:
+            request.extensions["trace"] = answered_at
         outcome: Outcome
         try:
             outcome = read_or_blank(http.send(request, stream=True), state)
@@ -245,7 +246,8 @@ async def run_async(
                 raise state.deadline_exceeded("waiting for the rate limit")
         state.start_attempt(request)
         answered_at = AnsweredAt()
-        request.extensions["trace"] = answered_at.atrace
+        if permit is not None:
+            request.extensions["trace"] = answered_at.atrace
         outcome: Outcome
         attempt_bound = asyncio.timeout(state.remaining())
         try:

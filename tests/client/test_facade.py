@@ -464,3 +464,13 @@ def test_a_response_a_hook_closed_unread_is_classified_by_its_status(
     with pytest.raises(error_class) as caught:
         driver.send(driver.facade(max_retries=0, http_client_args=args))
     assert caught.value.status == status
+
+
+def test_a_base_url_path_prefix_is_kept(api: respx.MockRouter, driver: Driver) -> None:
+    route = api.post(url__regex=r"/gateway/v1/peopleevents/").mock(side_effect=created)
+    driver.send(driver.facade(base_url="https://api.infobip.com/gateway/v1/"), person_id="a/b", identifier_type="ID")
+    assert route.call_count == 1
+    request = api.calls.last.request
+    assert request.url.raw_path == b"/gateway/v1/peopleevents/2/persons/a%2Fb/definitions/addToCart/events" + (
+        b"?identifierType=ID&createPerson=false"
+    )
