@@ -33,6 +33,7 @@ from people_events_client.api.events import send_custom_event
 from people_events_client.models import EventResponse, IdentifierType
 from tests.support.facades import SEND_PATH, Driver, created, envelope
 from tests.support.respx_router import API_KEY, BASE_URL
+from tests.support.servers import tcp_server
 
 FACADES = [PeopleEvents, AsyncPeopleEvents]
 
@@ -286,31 +287,14 @@ def test_an_async_facade_rejects_a_sync_only_transport() -> None:
 @pytest.fixture
 def proxy() -> Iterator[tuple[int, list[bytes]]]:
     """A loopback 'proxy' that records the first bytes of each connection and answers 502."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    listener.settimeout(0.05)
     heads: list[bytes] = []
-    stop = threading.Event()
 
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            with conn:
-                heads.append(conn.recv(4096))
-                conn.sendall(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+    def refuse(conn: socket.socket, stop: threading.Event) -> None:
+        heads.append(conn.recv(4096))
+        conn.sendall(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield listener.getsockname()[1], heads
-    stop.set()
-    thread.join(5)
-    listener.close()
+    with tcp_server(refuse) as port:
+        yield port, heads
 
 
 @pytest.mark.parametrize("facade_class", FACADES, ids=["sync", "async"])

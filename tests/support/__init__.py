@@ -8,8 +8,8 @@
   call signatures of the mock's test fixtures (`Sender`, `MockAppFactory`).
 - ``rawhttp``: raw requests below any HTTP client, into an ASGI app or as bytes on a socket, and their parsing.
 - ``versions``: the version both packages must carry (scripts/versioning.py, loaded by path).
-- ``servers``: `silent_server` (accepts, never answers), `scripted_http_server` (canned answers), and
-  `trickling_server` (an answer a byte at a time).
+- ``servers``: `tcp_server` (a handler per connection), `silent_server` (accepts, never answers),
+  `scripted_http_server` (canned answers), and `trickling_server` (an answer a byte at a time).
 - ``mock_admin``: the one read-back of the mock's stored events (`stored_events`, paged), faults, reset, request
   counts.
 - ``facades``: a `Driver` that runs the sync or the async facade through the same calls; canned Infobip answers.

@@ -16,18 +16,17 @@ Script = Callable[[str, str, bytes], tuple[int, dict[str, str], bytes]]
 
 
 @contextmanager
-def silent_server() -> Iterator[tuple[str, int]]:
-    """A TCP server on 127.0.0.1 that accepts every connection and never sends a byte (a hung Redis, say).
-
-    Yields (host, port); accepted sockets stay open until the context ends."""
+def tcp_server(handle: Callable[[socket.socket, threading.Event], None]) -> Iterator[int]:
+    """A TCP server on 127.0.0.1 that runs ``handle(connection, stop)`` on a thread per accepted connection; yields
+    its port. ``stop`` is set when the context ends; the connections are closed then too."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     listener.listen(128)
+    listener.settimeout(0.05)
     accepted: list[socket.socket] = []
     stop = threading.Event()
 
-    def accept() -> None:
-        listener.settimeout(0.05)
+    def serve() -> None:
         while not stop.is_set():
             try:
                 conn, _ = listener.accept()
@@ -36,17 +35,27 @@ def silent_server() -> Iterator[tuple[str, int]]:
             except OSError:
                 return
             accepted.append(conn)
+            threading.Thread(target=handle, args=(conn, stop), daemon=True).start()
 
-    thread = threading.Thread(target=accept, daemon=True)
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     try:
-        yield "127.0.0.1", listener.getsockname()[1]
+        yield listener.getsockname()[1]
     finally:
         stop.set()
         thread.join(5)
         listener.close()
         for conn in accepted:
             conn.close()
+
+
+@contextmanager
+def silent_server() -> Iterator[tuple[str, int]]:
+    """A TCP server on 127.0.0.1 that accepts every connection and never sends a byte (a hung Redis, say).
+
+    Yields (host, port); accepted sockets stay open until the context ends."""
+    with tcp_server(lambda conn, stop: None) as port:
+        yield "127.0.0.1", port
 
 
 @contextmanager
@@ -86,44 +95,22 @@ def scripted_http_server(script: Script) -> Iterator[str]:
 def trickling_server(*, head: bytes, body: bytes, interval: float, trickle_head: bool) -> Iterator[str]:
     """An HTTP server on 127.0.0.1 that reads a request and sends ``head`` then ``body``, one byte every
     ``interval`` seconds (the head at once unless ``trickle_head``); yields its base URL."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
-    listener.settimeout(0.05)
-    stop = threading.Event()
 
-    def answer(conn: socket.socket) -> None:
-        with conn:
-            conn.settimeout(5)
-            try:
-                conn.recv(65536)
-                if not trickle_head:
-                    conn.sendall(head)
-                for byte in (head if trickle_head else b"") + body:
-                    if stop.wait(interval):
-                        return
-                    conn.sendall(bytes([byte]))
-            except OSError:
-                return
+    def answer(conn: socket.socket, stop: threading.Event) -> None:
+        conn.settimeout(5)
+        try:
+            conn.recv(65536)
+            if not trickle_head:
+                conn.sendall(head)
+            for byte in (head if trickle_head else b"") + body:
+                if stop.wait(interval):
+                    return
+                conn.sendall(bytes([byte]))
+        except OSError:
+            return
 
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=answer, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        stop.set()
-        thread.join(5)
-        listener.close()
+    with tcp_server(answer) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def json_body(payload: object) -> bytes:
