@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from .. import __version__
-from .send import EXIT_INTERRUPTED, EXIT_USAGE, SendOptions, send_command
+from .common import EXIT_INTERRUPTED, EXIT_USAGE
+from .send import SendOptions, send_command
 
 __all__ = ("main",)
 
