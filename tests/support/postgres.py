@@ -17,7 +17,6 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from tests.support.net import free_port
@@ -73,6 +72,8 @@ class PostgresServer:
 
     def new_database(self) -> str:
         """A new empty database; returns its URL."""
+        import psycopg  # here, not at import: this module is a plugin of every pytest run
+
         name = f"t_{uuid.uuid4().hex[:16]}"
         with psycopg.connect(self.url, autocommit=True) as connection:
             connection.execute(f"CREATE DATABASE {name}")

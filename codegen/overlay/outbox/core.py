@@ -9,6 +9,7 @@ import os
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
@@ -48,6 +49,7 @@ class _Base:
         auth: Auth | None = None,
         rate_limit: int | None = 250,
         limiter: FleetLimiter | None = None,
+        max_retries: int | None = None,
         concurrency: int = 32,
         max_pending: int | None = None,
         retention: float | None = DEFAULT_RETENTION_SECONDS,
@@ -81,6 +83,7 @@ class _Base:
                 concurrency=concurrency,
                 rate_limit=rate_limit,
                 limiter=limiter,
+                max_retries=max_retries,
                 http_client_args=http_client_args,
             )
         elif api_key is not None or auth is not None:
@@ -232,8 +235,7 @@ class Outbox(_Base):
             self._thread = threading.Thread(target=self._run, args=(runner,), name="people-events-outbox", daemon=True)
             self._thread.start()
         self._started.wait(10)
-        atexit.unregister(self.close)
-        atexit.register(self.close)  # at interpreter exit, stop as close() does: nothing half-recorded
+        _at_exit(weakref.ref(self))
 
     def _run(self, runner: DrainLoop) -> None:
         async def main() -> None:
@@ -282,7 +284,6 @@ class Outbox(_Base):
                 if thread.is_alive():
                     self._call_runner("abort")
                     thread.join(CLOSE_GRACE_SECONDS)
-            atexit.unregister(self.close)
             self._closed = True
             pid, store = self._store_of
             if pid == os.getpid():
@@ -385,6 +386,25 @@ class AsyncOutbox(_Base):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
     ) -> None:
         await self.aclose()
+
+
+def _at_exit(outbox: weakref.ref[Outbox]) -> None:
+    """Close the outbox (if it still exists) when the interpreter exits, before ``concurrent.futures`` refuses new work (the drainer's store
+    calls need it): threading's exit hooks run before plain ``atexit`` ones, newest first. Private, but the one
+    hook that runs early enough; where it is missing, ``atexit`` (the drainer may then stop less cleanly: its
+    leases expire and its events are resent with their eventIds)."""
+
+    def close() -> None:
+        found = outbox()
+        if found is not None:
+            found.close()
+
+    register = getattr(threading, "_register_atexit", None)
+    if register is None:
+        atexit.register(close)
+    else:
+        with contextlib.suppress(RuntimeError):  # already shutting down
+            register(close)
 
 
 def _close_facades(people: list[AsyncPeopleEvents]) -> None:

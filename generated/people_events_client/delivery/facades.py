@@ -24,6 +24,7 @@ def drain_facades(
     auth: Auth | None = None,
     rate_limit: int | None = 250,
     limiter: FleetLimiter | None = None,
+    max_retries: int | None = None,
     http_client_args: Mapping[str, Any] | None = None,
 ) -> list[AsyncPeopleEvents]:
     """One facade per ``SENDS_PER_CLIENT`` sends. Every facade of one credential shares the process's pacing budget
@@ -33,7 +34,10 @@ def drain_facades(
         raise ValueError("concurrency must be at least 1")
     size = min(concurrency, SENDS_PER_CLIENT)
     args = {"limits": httpx.Limits(max_connections=size, max_keepalive_connections=size), **(http_client_args or {})}
+    retries: dict[str, Any] = {} if max_retries is None else {"max_retries": max_retries}
     return [
-        AsyncPeopleEvents(base_url, api_key, auth=auth, rate_limit=rate_limit, limiter=limiter, http_client_args=args)
+        AsyncPeopleEvents(
+            base_url, api_key, auth=auth, rate_limit=rate_limit, limiter=limiter, http_client_args=args, **retries
+        )
         for _ in range(math.ceil(concurrency / size))
     ]
