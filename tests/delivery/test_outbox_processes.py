@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -146,47 +147,55 @@ def test_postgres_is_never_migrated_implicitly(postgres_url: str, mock: MockProc
     outbox.close()
 
 
+class Abandon(Exception):
+    """The business change fails after the event was enqueued in its transaction."""
+
+
+def place_order(connection: psycopg.Connection[Any], outbox: Outbox, order: str, *, fail: bool = False) -> None:
+    """One business transaction: an order row and its event; ``fail`` raises at its end, rolling both back."""
+    with connection.transaction():
+        connection.execute("INSERT INTO orders VALUES (%s)", (order,))
+        outbox.enqueue("crm-1001", "addToCart", identifier_type="EXTERNAL_ID", event_id=order, connection=connection)
+        assert outbox.stats().pending == 0  # not visible outside the transaction before it commits
+        if fail:
+            raise Abandon
+
+
 def test_postgres_enqueue_inside_the_callers_transaction(migrated: str, mock: MockProcess) -> None:
     """Rolled back: the business row and the event are both gone. Committed: both exist, and the event is sent."""
+    outbox = Outbox(migrated, base_url=mock.base_url, api_key=API_KEY)
     with psycopg.connect(migrated) as connection:
         connection.execute("CREATE TABLE orders (id text PRIMARY KEY)")
         connection.commit()
-    outbox = Outbox(migrated, base_url=mock.base_url, api_key=API_KEY)
-
-    class Abandon(Exception):
-        pass
-
-    with psycopg.connect(migrated) as connection:
-        with pytest.raises(Abandon), connection.transaction():
-            connection.execute("INSERT INTO orders VALUES ('order-1')")
-            outbox.enqueue("crm-1001", "addToCart", identifier_type="EXTERNAL_ID", event_id="rolled-back", connection=connection)
-            assert outbox.stats().pending == 0  # not visible outside the transaction before it commits
-            raise Abandon
-        with connection.transaction():
-            connection.execute("INSERT INTO orders VALUES ('order-2')")
-            outbox.enqueue("crm-1001", "addToCart", identifier_type="EXTERNAL_ID", event_id="committed", connection=connection)
+        with pytest.raises(Abandon):
+            place_order(connection, outbox, "order-rolled-back", fail=True)
+        place_order(connection, outbox, "order-committed")
         orders = [row[0] for row in connection.execute("SELECT id FROM orders").fetchall()]
-    assert orders == ["order-2"]
+    assert orders == ["order-committed"]
     assert outbox.stats().pending == 1
     outbox.start()
     assert outbox.flush(timeout=60)
     outbox.close()
-    assert stored_ids(mock.base_url) == Counter(["committed"])
+    assert stored_ids(mock.base_url) == Counter(["order-committed"])
+
+
+async def aplace_order(
+    connection: psycopg.AsyncConnection[Any], outbox: AsyncOutbox, order: str, *, fail: bool
+) -> None:
+    async with connection.transaction():
+        await outbox.enqueue(
+            "crm-1001", "addToCart", identifier_type="EXTERNAL_ID", event_id=order, connection=connection
+        )
+        if fail:
+            raise Abandon
 
 
 async def test_postgres_async_enqueue_inside_an_async_transaction(migrated: str, mock: MockProcess) -> None:
     async with AsyncOutbox(migrated, base_url=mock.base_url, api_key=API_KEY, max_pending=2) as outbox:
         async with await psycopg.AsyncConnection.connect(migrated) as connection:
-            async with connection.transaction():
-                await outbox.enqueue(
-                    "crm-1001", "addToCart", identifier_type="EXTERNAL_ID", event_id="async-1", connection=connection
-                )
-            with pytest.raises(ZeroDivisionError):
-                async with connection.transaction():
-                    await outbox.enqueue(
-                        "crm-1001", "addToCart", identifier_type="EXTERNAL_ID", event_id="async-2", connection=connection
-                    )
-                    1 / 0  # noqa: B018
+            await aplace_order(connection, outbox, "async-1", fail=False)
+            with pytest.raises(Abandon):
+                await aplace_order(connection, outbox, "async-2", fail=True)
         await outbox.enqueue("crm-1001", "addToCart", identifier_type="EXTERNAL_ID", event_id="own-1")
         with pytest.raises(StoreError, match="max_pending is 2"):
             await outbox.enqueue("crm-1001", "addToCart", identifier_type="EXTERNAL_ID", event_id="over")
@@ -236,7 +245,11 @@ def test_drain_errors_are_one_line_and_never_show_credentials(mock: MockProcess,
         (["drain", secret_url, "--until-empty"], environment(mock.base_url), "cannot connect"),
         (["drain", "mysql://x/y"], environment(mock.base_url), "store URL"),
         (["drain", f"sqlite://{tmp_path / 'a.db'}"], environment(None, None), "no base URL"),
-        (["drain", f"sqlite://{tmp_path / 'a.db'}", "--api-key", "key-s3cret", "--concurrency", "0"], environment(mock.base_url), "concurrency"),
+        (
+            ["drain", f"sqlite://{tmp_path / 'a.db'}", "--api-key", "key-s3cret", "--concurrency", "0"],
+            environment(mock.base_url),
+            "concurrency",
+        ),
         (["migrate", secret_url], environment(), "cannot connect"),
     ]
     for args, env, message in cases:

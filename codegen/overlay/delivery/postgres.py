@@ -37,7 +37,7 @@ MIGRATION_LOCK = 0x50455631_4F555458
 """``pg_advisory_xact_lock`` key held while migrating ("PEV1" "OUTX")."""
 
 _SCHEMA = (
-    f"""CREATE TABLE {TABLE} (
+    """CREATE TABLE people_events_outbox (
         seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         state text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'rejected', 'invalid')),
         event_id text,
@@ -63,47 +63,59 @@ _SCHEMA = (
         CHECK (state = 'invalid' OR (event_id IS NOT NULL AND person_id IS NOT NULL
                                      AND identifier_type IS NOT NULL AND definition_id IS NOT NULL))
     )""",
-    f"CREATE INDEX {TABLE}_pending ON {TABLE} (seq) WHERE state = 'pending'",
-    f"CREATE INDEX {TABLE}_dead ON {TABLE} (seq) WHERE state IN ('rejected', 'invalid')",
-    f"CREATE INDEX {TABLE}_sent ON {TABLE} (finished_at) WHERE state = 'sent'",
+    "CREATE INDEX people_events_outbox_pending ON people_events_outbox (seq) WHERE state = 'pending'",
+    "CREATE INDEX people_events_outbox_dead ON people_events_outbox (seq) WHERE state IN ('rejected', 'invalid')",
+    "CREATE INDEX people_events_outbox_sent ON people_events_outbox (finished_at) WHERE state = 'sent'",
 )
 
-_COLUMNS = "event_id, person_id, identifier_type, definition_id, properties, create_person, ref"
-_INSERT = f"INSERT INTO {TABLE} ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s::json, %s, %s)"
-_PENDING_AT_MOST = f"SELECT count(*) FROM (SELECT 1 FROM {TABLE} WHERE state = 'pending' LIMIT %s) AS pending"
-_CLAIM = f"""WITH due AS (
-        SELECT seq FROM {TABLE} WHERE state = 'pending' AND not_before <= now()
+_INSERT = (
+    "INSERT INTO people_events_outbox"
+    " (event_id, person_id, identifier_type, definition_id, properties, create_person, ref)"
+    " VALUES (%s, %s, %s, %s, %s::json, %s, %s)"
+)
+_PENDING_AT_MOST = (
+    "SELECT count(*) FROM (SELECT 1 FROM people_events_outbox WHERE state = 'pending' LIMIT %s) AS pending"
+)
+_CLAIM = """WITH due AS (
+        SELECT seq FROM people_events_outbox WHERE state = 'pending' AND not_before <= now()
         AND (lease_until IS NULL OR lease_until <= now()) ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED)
-    UPDATE {TABLE} AS e SET lease_owner = %s, lease_until = now() + make_interval(secs => %s)
+    UPDATE people_events_outbox AS e SET lease_owner = %s, lease_until = now() + make_interval(secs => %s)
     FROM due WHERE e.seq = due.seq
-    RETURNING e.seq, {", ".join(f"e.{c.strip()}" for c in _COLUMNS.split(","))}, e.rounds"""
-_FINISH = "lease_owner = NULL, lease_until = NULL, last_error = NULL, finished_at = now()"
-_SENT = f"UPDATE {TABLE} SET state = 'sent', occurred_time = %s, {_FINISH} WHERE seq = %s AND state = 'pending'"
+    RETURNING e.seq, e.event_id, e.person_id, e.identifier_type, e.definition_id, e.properties, e.create_person,
+        e.ref, e.rounds"""
+_SENT = (
+    "UPDATE people_events_outbox SET state = 'sent', occurred_time = %s,"
+    " lease_owner = NULL, lease_until = NULL, last_error = NULL, finished_at = now()"
+    " WHERE seq = %s AND state = 'pending'"
+)
 _REJECTED = (
-    f"UPDATE {TABLE} SET state = 'rejected', status = %s, message_id = %s, text = %s, validation_errors = %s::json,"
-    f" {_FINISH} WHERE seq = %s AND state = 'pending'"
+    "UPDATE people_events_outbox SET state = 'rejected', status = %s, message_id = %s, text = %s,"
+    " validation_errors = %s::json, lease_owner = NULL, lease_until = NULL, last_error = NULL, finished_at = now()"
+    " WHERE seq = %s AND state = 'pending'"
 )
 _INVALID = (
-    f"UPDATE {TABLE} SET state = 'invalid', text = %s, validation_errors = %s::json, {_FINISH}"
+    "UPDATE people_events_outbox SET state = 'invalid', text = %s, validation_errors = %s::json,"
+    " lease_owner = NULL, lease_until = NULL, last_error = NULL, finished_at = now()"
     " WHERE seq = %s AND state = 'pending'"
 )
 _RETRY = (
-    f"UPDATE {TABLE} SET rounds = rounds + 1, not_before = now() + make_interval(secs => %s), last_error = %s,"
-    " lease_owner = NULL, lease_until = NULL WHERE seq = %s AND state = 'pending' AND lease_owner = %s"
+    "UPDATE people_events_outbox SET rounds = rounds + 1, not_before = now() + make_interval(secs => %s),"
+    " last_error = %s, lease_owner = NULL, lease_until = NULL"
+    " WHERE seq = %s AND state = 'pending' AND lease_owner = %s"
 )
 _FINISHED = (
     "SELECT seq, state, event_id, person_id, identifier_type, definition_id, properties, create_person, ref,"
-    f" status, message_id, text, validation_errors, original FROM {TABLE}"
+    " status, message_id, text, validation_errors, original FROM people_events_outbox"
     " WHERE state = ANY(%s) AND seq > %s ORDER BY seq LIMIT %s"
 )
 _REDRIVE = (
-    f"UPDATE {TABLE} SET state = 'pending', rounds = 0, not_before = 'epoch', lease_owner = NULL, lease_until = NULL,"
-    " last_error = NULL, finished_at = NULL, status = NULL, message_id = NULL, text = NULL, validation_errors = NULL"
-    " WHERE event_id = ANY(%s) AND state IN ('rejected', 'invalid') AND person_id IS NOT NULL"
+    "UPDATE people_events_outbox SET state = 'pending', rounds = 0, not_before = 'epoch', lease_owner = NULL,"
+    " lease_until = NULL, last_error = NULL, finished_at = NULL, status = NULL, message_id = NULL, text = NULL,"
+    " validation_errors = NULL WHERE event_id = ANY(%s) AND state IN ('rejected', 'invalid') AND person_id IS NOT NULL"
 )
-_PURGE = f"DELETE FROM {TABLE} WHERE event_id = ANY(%s) AND state IN ('rejected', 'invalid')"
+_PURGE = "DELETE FROM people_events_outbox WHERE event_id = ANY(%s) AND state IN ('rejected', 'invalid')"
 _PRUNE = (
-    f"DELETE FROM {TABLE} WHERE seq IN (SELECT seq FROM {TABLE} WHERE state = 'sent'"
+    "DELETE FROM people_events_outbox WHERE seq IN (SELECT seq FROM people_events_outbox WHERE state = 'sent'"
     " AND finished_at < now() - make_interval(secs => %s) ORDER BY finished_at LIMIT %s)"
 )
 _PAGE = 500
@@ -160,12 +172,12 @@ class PostgresStore:
 
     def _connect(self) -> psycopg.Connection[Any]:
         """One connection of our own, or a one-line ``StoreError`` saying why not (never the password)."""
-        psycopg = _psycopg()
+        driver = _psycopg()
         try:
-            connection: psycopg.Connection[Any] = psycopg.connect(
+            connection: psycopg.Connection[Any] = driver.connect(
                 self._conninfo, connect_timeout=max(1, round(self._connect_timeout)), application_name="people-events"
             )
-        except psycopg.Error as err:
+        except driver.Error as err:
             raise StoreError(f"cannot connect to the PostgreSQL outbox: {_first_line(err)}") from None
         return connection
 
@@ -216,9 +228,10 @@ class PostgresStore:
             if version is None:
                 for statement in _SCHEMA:
                     connection.execute(statement)
-                connection.execute(f"CREATE TABLE {META_TABLE} (key text PRIMARY KEY, value text NOT NULL)")
+                connection.execute("CREATE TABLE people_events_outbox_meta (key text PRIMARY KEY, value text NOT NULL)")
                 connection.execute(
-                    f"INSERT INTO {META_TABLE} (key, value) VALUES ('schema_version', %s)", (str(SCHEMA_VERSION),)
+                    "INSERT INTO people_events_outbox_meta (key, value) VALUES ('schema_version', %s)",
+                    (str(SCHEMA_VERSION),),
                 )
                 return SCHEMA_VERSION
             _check_version(version)
@@ -239,16 +252,16 @@ class PostgresStore:
         rows = _insert_rows(events)
         if not rows:
             return
-        psycopg = _psycopg()
+        driver = _psycopg()
         try:
             if connection is not None:
                 self._insert(connection, rows, max_pending)
             else:
                 with self._transaction() as own:
                     self._insert(own, rows, max_pending)
-        except psycopg.errors.UndefinedTable:
+        except driver.errors.UndefinedTable:
             raise StoreError(f"the outbox table {TABLE} does not exist: {MISSING_TABLE_HINT}") from None
-        except psycopg.errors.DiskFull:
+        except driver.errors.DiskFull:
             raise QueueFull(
                 "the PostgreSQL server's disk is full: nothing was enqueued (events already enqueued are intact)",
                 reason="disk",
@@ -275,7 +288,7 @@ class PostgresStore:
         rows = _insert_rows(events)
         if not rows:
             return
-        psycopg = _psycopg()
+        driver = _psycopg()
         try:
             async with connection.cursor() as cursor:
                 if max_pending is not None:
@@ -284,14 +297,14 @@ class PostgresStore:
                     if pending + len(rows) > max_pending:
                         raise _room_error(pending, max_pending)
                 await cursor.executemany(_INSERT, rows)
-        except psycopg.errors.UndefinedTable:
+        except driver.errors.UndefinedTable:
             raise StoreError(f"the outbox table {TABLE} does not exist: {MISSING_TABLE_HINT}") from None
-        except psycopg.errors.DiskFull:
+        except driver.errors.DiskFull:
             raise QueueFull("the PostgreSQL server's disk is full: nothing was enqueued", reason="disk") from None
 
     def record_invalid(self, items: Iterable[InvalidItem]) -> None:
         sql = (
-            f"INSERT INTO {TABLE} (state, event_id, ref, original, validation_errors, text, finished_at)"
+            "INSERT INTO people_events_outbox (state, event_id, ref, original, validation_errors, text, finished_at)"
             " VALUES ('invalid', %s, %s, %s, %s::json, %s, now())"
         )
         rows = [(i.event_id, i.ref, i.original, _json(dict(i.problems)), _problem_text(i.problems)) for i in items]
@@ -326,7 +339,7 @@ class PostgresStore:
     def renew(self, owner: str, lease_seconds: float) -> int:
         with self._transaction() as connection:
             cursor = connection.execute(
-                f"UPDATE {TABLE} SET lease_until = now() + make_interval(secs => %s)"
+                "UPDATE people_events_outbox SET lease_until = now() + make_interval(secs => %s)"
                 " WHERE state = 'pending' AND lease_owner = %s",
                 (float(lease_seconds), owner),
             )
@@ -335,7 +348,8 @@ class PostgresStore:
     def release(self, owner: str) -> int:
         with self._transaction() as connection:
             cursor = connection.execute(
-                f"UPDATE {TABLE} SET lease_owner = NULL, lease_until = NULL WHERE state = 'pending' AND lease_owner = %s",
+                "UPDATE people_events_outbox SET lease_owner = NULL, lease_until = NULL"
+                " WHERE state = 'pending' AND lease_owner = %s",
                 (owner,),
             )
             return cursor.rowcount
@@ -369,7 +383,7 @@ class PostgresStore:
         with self._transaction() as connection:
             row = connection.execute(
                 "SELECT extract(epoch FROM min(greatest(not_before, coalesce(lease_until, 'epoch'))) - now())"
-                f" FROM {TABLE} WHERE state = 'pending'"
+                " FROM people_events_outbox WHERE state = 'pending'"
             ).fetchone()
         due = None if row is None else row[0]
         return None if due is None else max(0.0, float(due))
@@ -379,12 +393,13 @@ class PostgresStore:
         with self._transaction() as connection:
             pending = connection.execute(
                 "SELECT count(*), count(*) FILTER (WHERE lease_until > now()), count(*) FILTER (WHERE rounds > 0),"
-                f" extract(epoch FROM now() - min(enqueued_at)) FROM {TABLE} WHERE state = 'pending'"
+                " extract(epoch FROM now() - min(enqueued_at)) FROM people_events_outbox WHERE state = 'pending'"
             ).fetchone()
-            sent = connection.execute(f"SELECT count(*) FROM {TABLE} WHERE state = 'sent'").fetchone()
+            sent = connection.execute("SELECT count(*) FROM people_events_outbox WHERE state = 'sent'").fetchone()
             dead = dict(
                 connection.execute(
-                    f"SELECT state, count(*) FROM {TABLE} WHERE state IN ('rejected', 'invalid') GROUP BY state"
+                    "SELECT state, count(*) FROM people_events_outbox"
+                    " WHERE state IN ('rejected', 'invalid') GROUP BY state"
                 ).fetchall()
             )
         assert pending is not None
@@ -451,9 +466,9 @@ def _schema_version(connection: psycopg.Connection[Any]) -> int | None:
     row = connection.execute("SELECT to_regclass(%s) IS NOT NULL", (META_TABLE,)).fetchone()
     if row is None or not row[0]:
         return None
-    value = connection.execute(f"SELECT value FROM {META_TABLE} WHERE key = 'schema_version'").fetchone()
+    value = connection.execute("SELECT value FROM people_events_outbox_meta WHERE key = 'schema_version'").fetchone()
     if value is None:
-        raise StoreError(f"{META_TABLE} exists but holds no schema_version: not a People Events outbox")
+        raise StoreError("people_events_outbox_meta exists but holds no schema_version: not a People Events outbox")
     return int(value[0])
 
 

@@ -389,10 +389,10 @@ class AsyncOutbox(_Base):
 
 
 def _at_exit(outbox: weakref.ref[Outbox]) -> None:
-    """Close the outbox (if it still exists) when the interpreter exits, before ``concurrent.futures`` refuses new work (the drainer's store
-    calls need it): threading's exit hooks run before plain ``atexit`` ones, newest first. Private, but the one
-    hook that runs early enough; where it is missing, ``atexit`` (the drainer may then stop less cleanly: its
-    leases expire and its events are resent with their eventIds)."""
+    """Close the outbox (if it still exists) when the interpreter exits, before ``concurrent.futures`` refuses new
+    work (the drainer's store calls need it): threading's exit hooks run before plain ``atexit`` ones, newest first.
+    Private, but the one hook that runs early enough; where it is missing, ``atexit`` (the drainer may then stop
+    less cleanly: its leases expire and its events are resent with their eventIds)."""
 
     def close() -> None:
         found = outbox()

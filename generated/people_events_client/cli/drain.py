@@ -81,7 +81,9 @@ def drain(options: DrainCommandOptions, err: IO[str]) -> int:
     return EXIT_OK
 
 
-async def _run(runner: DrainLoop, people: list[AsyncPeopleEvents], options: DrainCommandOptions, err: IO[str]) -> DrainTotals:
+async def _run(
+    runner: DrainLoop, people: list[AsyncPeopleEvents], options: DrainCommandOptions, err: IO[str]
+) -> DrainTotals:
     loop = asyncio.get_running_loop()
     signals = 0
 

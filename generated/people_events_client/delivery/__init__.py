@@ -13,8 +13,8 @@ This package needs only the client's own dependencies (no ``rich``).
 """
 
 from .engine import Drainer, DrainStats, Halt, RoundPolicy, classify
-from .events import Claimed, Counts, FinishedRecord, Invalid, InvalidItem, NewEvent, Outcome, Rejected, Retry, Sent
 from .errors import QueueFull, StoreError
+from .events import Claimed, Counts, FinishedRecord, Invalid, InvalidItem, NewEvent, Outcome, Rejected, Retry, Sent
 from .facades import drain_facades
 from .postgres import PostgresStore
 from .sqlite import SCHEMA_VERSION, SQLiteStore
@@ -33,8 +33,8 @@ __all__ = (
     "Invalid",
     "InvalidItem",
     "NewEvent",
-    "Outcome",
     "OutboxStore",
+    "Outcome",
     "PostgresStore",
     "QueueFull",
     "Rejected",

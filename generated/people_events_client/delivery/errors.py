@@ -1,5 +1,5 @@
 # copied from codegen/overlay/delivery/errors.py by `make regenerate`; edit there, never here.
-"""What a store raises when it cannot do what was asked: the caller gets a clear message, and nothing is half-written."""
+"""What a store raises when it cannot do what was asked: a clear message, and nothing half-written."""
 
 from __future__ import annotations
 

@@ -114,7 +114,9 @@ class DrainLoop:
                     pause = RESTART_PAUSES[min(failures, len(RESTART_PAUSES) - 1)]
                     failures += 1
                     self.totals.restarts += 1
-                    logger.warning("outbox drainer failed (%s); starting again in %.0f s", self.totals.last_error, pause)
+                    logger.warning(
+                        "outbox drainer failed (%s); starting again in %.0f s", self.totals.last_error, pause
+                    )
                     await self._sleep(pause)
                     continue
                 failures = 0
