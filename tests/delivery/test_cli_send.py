@@ -355,7 +355,7 @@ def test_redis_paces_the_send_and_it_still_lands_exactly_once(
     done = run([str(path), "--redis", redis_server.url], environment(mock.base_url))
     assert done.returncode == 0, done.stdout + done.stderr
     assert stored_ids(mock) == expected_event_ids(rows)
-    assert redis.Redis.from_url(redis_server.url).keys("people_events:pacing:*")
+    assert redis.Redis.from_url(redis_server.url).keys("{people_events:pacing:*")
 
 
 def test_journal_and_dead_letters_are_readable_by_their_owner_only(mock: MockProcess, tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ from people_events_mock.auth import Authenticator
 from people_events_mock.fixtures import CredentialFixture, default_fixtures
 from people_events_mock.pytest_plugin import MockServer
 from people_events_mock.testing import exposure_warning, mock_process, serve
+from tests.support.facades import created
 
 from .rawhttp import asgi_request
 
@@ -335,7 +336,7 @@ def test_client_percent_encodes_crlf_and_delimiters_in_ids(person_id: str) -> No
 
     def record(request: httpx.Request) -> httpx.Response:
         seen.append(request)
-        return httpx.Response(201, json={"eventId": "E", "definitionId": "d", "occurredTime": "2026-01-01T00:00:00Z"})
+        return created(request)
 
     people = PeopleEvents("https://api.example.com", "k", rate_limit=None,
                           http_client_args={"transport": httpx.MockTransport(record)})  # fmt: skip

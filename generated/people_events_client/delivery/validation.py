@@ -1,8 +1,8 @@
 # copied from codegen/overlay/delivery/validation.py by `make regenerate`; edit there, never here.
 """Local validation of one event: the same checks ``send`` runs before any I/O, every problem at once.
 
-This is the ONE place where the delivery layer reaches into the client's private checks (``_safety``).
-When the client exposes a public validator, only the body of ``event_problems`` changes.
+The client's public ``validate_event`` stops at the first problem; a dry run reports all of them, field by field,
+so this runs the client's own checks (``_safety``) one field at a time. A test holds the two to the same verdicts.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .._constants import DEFINITION_ID_MAX_LENGTH, PERSON_ID_MAX_LENGTH
-from .._safety import check_event_id, check_path_id, check_properties
+from .._safety import check_event_id, check_path_id, check_properties, encode_body
 from ..models import IdentifierType
 
 IDENTIFIER_TYPES = tuple(member.value for member in IdentifierType)
@@ -36,7 +36,7 @@ def event_problems(
     if event_id is not None:
         checks["eventId"] = lambda: check_event_id(event_id)
     if properties is not None:
-        checks["properties"] = lambda: check_properties(properties)
+        checks["properties"] = lambda: encode_body(check_properties(properties))
     problems: dict[str, list[str]] = {}
     for name, check in checks.items():
         try:
