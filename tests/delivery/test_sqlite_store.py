@@ -296,7 +296,7 @@ def test_a_killed_claimers_events_come_back_when_its_lease_expires(tmp_path: Pat
 
 def test_prune_deletes_only_sent_events_older_than_the_retention(store: SQLiteStore, clock: FakeClock) -> None:
     store.enqueue(events(4))
-    [a, b, c, d] = store.claim("me", 4, 60)
+    [a, b, c, _] = store.claim("me", 4, 60)
     store.record("me", [(a.seq, Sent("t")), (b.seq, Rejected(404, "NOT_FOUND", "no", {}))])
     clock.advance(100)
     store.record("me", [(c.seq, Sent("t"))])
@@ -307,7 +307,7 @@ def test_prune_deletes_only_sent_events_older_than_the_retention(store: SQLiteSt
 
 def test_redrive_and_purge_act_on_final_failures_only(store: SQLiteStore) -> None:
     store.enqueue(events(3))
-    [a, b, c] = store.claim("me", 3, 60)
+    [a, b, _] = store.claim("me", 3, 60)
     store.record("me", [(a.seq, Rejected(404, "NOT_FOUND", "no", {})), (b.seq, Sent("t"))])
     assert store.redrive(["e-1", "e-2", "unknown"]) == 0  # sent, pending, unknown: nothing to redrive
     assert store.redrive(["e-0"]) == 1
