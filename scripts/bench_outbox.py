@@ -38,8 +38,9 @@ import psycopg
 
 from people_events_client.outbox import Outbox
 from people_events_mock.testing import MockProcess, mock_process
-from tests.support.bulk import environment, good_row
+from tests.support.bulk import environment
 from tests.support.mock_admin import clear_faults, set_faults, stored_events
+from tests.support.outbox_worker import enqueue_good as enqueue_one
 from tests.support.postgres import PostgresServer
 from tests.support.redis_server import RedisServer
 
@@ -53,19 +54,7 @@ def percentile(samples: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def enqueue_one(outbox: Outbox, number: int, tag: str, **extra: object) -> None:
-    row = good_row(number, tag=tag)
-    outbox.enqueue(
-        row["personId"],
-        row["definitionId"],
-        identifier_type=row["identifierType"],
-        properties=row["properties"],
-        event_id=f"{tag}-{number}",
-        **extra,  # type: ignore[arg-type]
-    )
-
-
-def timed(count: int, call: Callable[[int], None]) -> list[float]:
+def timed(count: int, call: Callable[[int], object]) -> list[float]:
     for number in range(min(200, count)):  # warm-up: caches, prepared statements, the pool
         call(-1 - number)
     samples = []

@@ -23,27 +23,16 @@ from people_events_client import validate_event
 from people_events_client.delivery import RoundPolicy
 from people_events_client.outbox import AsyncOutbox, Outbox, OutboxClosed, QueueFull, StoreError, open_store, redact
 from people_events_mock.testing import MockProcess
-from tests.support.bulk import API_KEY, good_row
+from tests.support.bulk import API_KEY
 from tests.support.forking import in_forked_children
 from tests.support.mock_admin import add_person, clear_faults, set_faults, stored_events
+from tests.support.outbox_worker import enqueue_good as enqueue_one
 
 FAST = RoundPolicy(max_rounds=3, first_delay=0.05, max_delay=0.2)
 
 
 def enqueue_good(outbox: Outbox, count: int, tag: str) -> list[str]:
-    ids = []
-    for number in range(count):
-        row = good_row(number, tag=tag)
-        ids.append(
-            outbox.enqueue(
-                row["personId"],
-                row["definitionId"],
-                identifier_type=row["identifierType"],
-                properties=row["properties"],
-                event_id=f"{tag}-{number}",
-            )
-        )
-    return ids
+    return [enqueue_one(outbox, number, tag) for number in range(count)]
 
 
 def stored_ids(base_url: str) -> Counter[str]:

@@ -9,22 +9,29 @@ through ``Outbox.enqueue`` (no drainer: enqueueing never needs the network), the
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from people_events_client.outbox import Outbox
 from tests.support.bulk import good_row
 
 
+def enqueue_good(outbox: Outbox, number: int, tag: str, **options: Any) -> str:
+    """Enqueue `good_row(number, tag=tag)` with the eventId ``TAG-NUMBER`` (``options``: e.g. ``connection=``)."""
+    row = good_row(number, tag=tag)
+    return outbox.enqueue(
+        row["personId"],
+        row["definitionId"],
+        identifier_type=row["identifierType"],
+        properties=row["properties"],
+        event_id=f"{tag}-{number}",
+        **options,
+    )
+
+
 def enqueue(store_url: str, tag: str, count: int) -> None:
     with Outbox(store_url) as outbox:
         for number in range(count):
-            row = good_row(number, tag=tag)
-            outbox.enqueue(
-                row["personId"],
-                row["definitionId"],
-                identifier_type=row["identifierType"],
-                properties=row["properties"],
-                event_id=f"{tag}-{number}",
-            )
+            enqueue_good(outbox, number, tag)
 
 
 if __name__ == "__main__":

@@ -18,14 +18,14 @@ touches its parent's sockets). psycopg is imported only here, so the client work
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .errors import QueueFull, StoreError
 from .events import Claimed, Counts, FinishedRecord, Invalid, InvalidItem, NewEvent, Outcome, Rejected, Retry, Sent
+from .records import finished_record, insert_rows, problem_text, room_error, to_json
 
 if TYPE_CHECKING:
     import psycopg
@@ -134,24 +134,6 @@ def _psycopg() -> Any:
     return psycopg
 
 
-def _json(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def _insert_rows(events: Iterable[NewEvent]) -> list[tuple[Any, ...]]:
-    return [
-        (e.event_id, e.person_id, e.identifier_type, e.definition_id, _json(e.properties), e.create_person, e.ref)
-        for e in events
-    ]
-
-
-def _room_error(pending: int, max_pending: int) -> QueueFull:
-    return QueueFull(
-        f"the outbox holds {pending} pending events and its max_pending is {max_pending}: nothing was enqueued",
-        reason="max_pending",
-    )
-
-
 class PostgresStore:
     """A ``Store`` in one PostgreSQL table (``people_events_outbox``, in the connection's ``search_path``).
 
@@ -250,7 +232,7 @@ class PostgresStore:
         """Insert pending events: on ``connection`` inside its open transaction (never committed here), else in a
         transaction of our own. ``max_pending`` is checked against committed pending events (transactions still
         open elsewhere are not seen, so concurrent ones may go past it by their own events)."""
-        rows = _insert_rows(events)
+        rows = insert_rows(events)
         if not rows:
             return
         driver = _psycopg()
@@ -275,7 +257,7 @@ class PostgresStore:
                 cursor.execute(_PENDING_AT_MOST, (max_pending + 1,))
                 pending = _scalar(cursor.fetchone())
                 if pending + len(rows) > max_pending:
-                    raise _room_error(pending, max_pending)
+                    raise room_error(pending, max_pending)
             cursor.executemany(_INSERT, rows)
 
     async def aenqueue(
@@ -286,7 +268,7 @@ class PostgresStore:
         max_pending: int | None = None,
     ) -> None:
         """``enqueue`` on an asyncio application's ``psycopg.AsyncConnection``, inside its open transaction."""
-        rows = _insert_rows(events)
+        rows = insert_rows(events)
         if not rows:
             return
         driver = _psycopg()
@@ -296,7 +278,7 @@ class PostgresStore:
                     await cursor.execute(_PENDING_AT_MOST, (max_pending + 1,))
                     pending = _scalar(await cursor.fetchone())
                     if pending + len(rows) > max_pending:
-                        raise _room_error(pending, max_pending)
+                        raise room_error(pending, max_pending)
                 await cursor.executemany(_INSERT, rows)
         except driver.errors.UndefinedTable:
             raise StoreError(f"the outbox table {TABLE} does not exist: {MISSING_TABLE_HINT}") from None
@@ -308,7 +290,7 @@ class PostgresStore:
             "INSERT INTO people_events_outbox (state, event_id, ref, original, validation_errors, text, finished_at)"
             " VALUES ('invalid', %s, %s, %s, %s::json, %s, now())"
         )
-        rows = [(i.event_id, i.ref, i.original, _json(dict(i.problems)), _problem_text(i.problems)) for i in items]
+        rows = [(i.event_id, i.ref, i.original, to_json(dict(i.problems)), problem_text(i.problems)) for i in items]
         if rows:
             with self._transaction() as connection, connection.cursor() as cursor:
                 cursor.executemany(sql, rows)
@@ -364,10 +346,10 @@ class PostgresStore:
             if isinstance(outcome, Sent):
                 sent.append((outcome.occurred_time, seq))
             elif isinstance(outcome, Rejected):
-                errors = _json(dict(outcome.validation_errors))
+                errors = to_json(dict(outcome.validation_errors))
                 rejected.append((outcome.status, outcome.message_id, outcome.text, errors, seq))
             elif isinstance(outcome, Invalid):
-                invalid.append((_problem_text(outcome.problems), _json(dict(outcome.problems)), seq))
+                invalid.append((problem_text(outcome.problems), to_json(dict(outcome.problems)), seq))
             else:
                 assert isinstance(outcome, Retry)
                 retry.append((float(outcome.delay), outcome.error, seq, owner))
@@ -424,7 +406,7 @@ class PostgresStore:
             with self._transaction() as connection:  # one page per transaction: nothing held while the caller reads
                 rows = connection.execute(_FINISHED, (wanted, after, _PAGE)).fetchall()
             for row in rows:
-                yield _finished_record(row)
+                yield finished_record(row, decode=lambda value: value)
             if len(rows) < _PAGE:
                 return
             after = rows[-1][0]
@@ -492,28 +474,3 @@ def _check_schema(connection: psycopg.Connection[Any]) -> None:
 def _first_line(error: BaseException) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
-
-
-def _problem_text(problems: Mapping[str, list[str]]) -> str:
-    return "; ".join(f"{name}: {message}" for name, messages in problems.items() for message in messages)
-
-
-def _finished_record(row: tuple[Any, ...]) -> FinishedRecord:
-    (seq, state, event_id, person_id, identifier_type, definition_id, properties, create_person, ref,
-     status, message_id, text, validation_errors, original) = row  # fmt: skip
-    return FinishedRecord(
-        seq=seq,
-        state=state,
-        event_id=event_id,
-        person_id=person_id,
-        identifier_type=identifier_type,
-        definition_id=definition_id,
-        properties=properties,
-        create_person=bool(create_person),
-        ref=ref,
-        status=status,
-        message_id=message_id,
-        text=text,
-        validation_errors=validation_errors or {},
-        original=original,
-    )

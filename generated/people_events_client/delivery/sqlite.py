@@ -18,16 +18,15 @@ nothing written; ``redrive``, ``purge`` and ``prune`` manage final events.
 from __future__ import annotations
 
 import contextlib
-import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 from .errors import QueueFull, StoreError
 from .events import Claimed, Counts, FinishedRecord, Invalid, InvalidItem, NewEvent, Outcome, Rejected, Retry, Sent
+from .records import finished_record, from_json, insert_rows, problem_text, room_error, to_json
 
 SCHEMA_VERSION = 2
 APPLICATION_ID = 0x50455631
@@ -112,14 +111,6 @@ _PRUNE_BATCH = 2000
 """Sent events deleted per transaction, so pruning a large backlog never holds the write lock for long."""
 
 
-def _json(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def _loads(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
-
-
 class SQLiteStore:
     """A ``Store`` in one SQLite file. Thread-safe: one connection, used under a lock."""
 
@@ -200,10 +191,7 @@ class SQLiteStore:
         """Add pending events in one transaction (``connection``'s, when given). With ``max_pending``, raise
         ``QueueFull`` instead when the queue would then hold more pending events; a full disk raises it too. Either
         way nothing is written."""
-        rows = [
-            (e.event_id, e.person_id, e.identifier_type, e.definition_id, _json(e.properties), e.create_person, e.ref)
-            for e in events
-        ]
+        rows = insert_rows(events)
         sql = (
             "INSERT INTO events (event_id, person_id, identifier_type, definition_id, properties, create_person,"
             " ref, enqueued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -232,7 +220,7 @@ class SQLiteStore:
             db.executemany(
                 sql,
                 [
-                    (i.event_id, i.ref, i.original, _json(dict(i.problems)), _problem_text(i.problems), now, now)
+                    (i.event_id, i.ref, i.original, to_json(dict(i.problems)), problem_text(i.problems), now, now)
                     for i in items
                 ],
             )
@@ -262,7 +250,7 @@ class SQLiteStore:
                     person_id=person_id,
                     identifier_type=identifier_type,
                     definition_id=definition_id,
-                    properties=_loads(properties),
+                    properties=from_json(properties),
                     create_person=bool(create_person),
                     ref=ref,
                 ),
@@ -312,10 +300,10 @@ class SQLiteStore:
         if isinstance(outcome, Sent):
             db.execute(_SENT, (outcome.occurred_time, now, seq))
         elif isinstance(outcome, Rejected):
-            errors = _json(dict(outcome.validation_errors))
+            errors = to_json(dict(outcome.validation_errors))
             db.execute(_REJECTED, (outcome.status, outcome.message_id, outcome.text, errors, now, seq))
         elif isinstance(outcome, Invalid):
-            db.execute(_INVALID, (_problem_text(outcome.problems), _json(dict(outcome.problems)), now, seq))
+            db.execute(_INVALID, (problem_text(outcome.problems), to_json(dict(outcome.problems)), now, seq))
         else:
             assert isinstance(outcome, Retry)
             db.execute(_RETRY, (now + outcome.delay, outcome.error, seq, owner))
@@ -362,7 +350,7 @@ class SQLiteStore:
             with self._lock:  # one page per lock hold, so writers are not held up by a slow consumer
                 rows = self._db.execute(_FINISHED, (*slots, after, _PAGE)).fetchall()
             for row in rows:
-                yield _finished_record(row)
+                yield finished_record(row)
             if len(rows) < _PAGE:
                 return
             after = rows[-1][0]
@@ -404,32 +392,4 @@ def _check_room(db: sqlite3.Connection, adding: int, max_pending: int) -> None:
         "SELECT count(*) FROM (SELECT 1 FROM events WHERE state = 'pending' LIMIT ?)", (max_pending + 1,)
     ).fetchone()[0]
     if pending + adding > max_pending:
-        raise QueueFull(
-            f"the outbox holds {pending} pending events and its max_pending is {max_pending}: nothing was enqueued",
-            reason="max_pending",
-        )
-
-
-def _problem_text(problems: Mapping[str, list[str]]) -> str:
-    return "; ".join(f"{name}: {message}" for name, messages in problems.items() for message in messages)
-
-
-def _finished_record(row: tuple[Any, ...]) -> FinishedRecord:
-    (seq, state, event_id, person_id, identifier_type, definition_id, properties, create_person, ref,
-     status, message_id, text, validation_errors, original) = row  # fmt: skip
-    return FinishedRecord(
-        seq=seq,
-        state=state,
-        event_id=event_id,
-        person_id=person_id,
-        identifier_type=identifier_type,
-        definition_id=definition_id,
-        properties=_loads(properties),
-        create_person=bool(create_person),
-        ref=ref,
-        status=status,
-        message_id=message_id,
-        text=text,
-        validation_errors=_loads(validation_errors) or {},
-        original=original,
-    )
+        raise room_error(pending, max_pending)
