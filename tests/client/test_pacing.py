@@ -72,6 +72,7 @@ def test_a_burst_window_limits_a_tenth_of_a_second() -> None:
 
 
 def test_facades_with_one_key_share_one_budget_released_by_the_last_close() -> None:
+    gc.collect()  # a facade with this key that an earlier test dropped is released first
     before = budgets_in_use()
     one = PeopleEvents(BASE_URL, API_KEY, **local())  # type: ignore[arg-type]
     two = PeopleEvents(BASE_URL, API_KEY, **local())  # type: ignore[arg-type]

@@ -91,6 +91,10 @@ class _Base:
             raise ValueError("a credential without base_url: give base_url too")
         self._closed = False
         self._store_of = (os.getpid(), open_store(store, fsync=fsync))
+        self._init_drainer()
+
+    def _init_drainer(self) -> None:
+        """The drainer's state, which differs between the thread (``Outbox``) and the task (``AsyncOutbox``)."""
 
     @property
     def is_postgres(self) -> bool:
@@ -189,8 +193,7 @@ class Outbox(_Base):
     queue through leases; pass ``limiter=redis_limiter(...)`` so that they also share the account's rate.
     """
 
-    def __init__(self, store: StoreURL, **options: Any) -> None:
-        super().__init__(store, **options)
+    def _init_drainer(self) -> None:
         self._thread: threading.Thread | None = None
         self._runner: DrainLoop | None = None
         self._runner_loop: asyncio.AbstractEventLoop | None = None
@@ -304,8 +307,7 @@ class AsyncOutbox(_Base):
     """``Outbox`` for asyncio applications: ``await enqueue(...)`` (the store write runs in a worker thread, so the
     event loop never waits for a disk or a database), and ``start()`` drains in a task of the running loop."""
 
-    def __init__(self, store: StoreURL, **options: Any) -> None:
-        super().__init__(store, **options)
+    def _init_drainer(self) -> None:
         self._task: asyncio.Task[DrainTotals] | None = None
         self._runner: DrainLoop | None = None
         self.totals: DrainTotals | None = None
