@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .errors import QueueFull, StoreError
 from .events import Claimed, Counts, FinishedRecord, Invalid, InvalidItem, NewEvent, Outcome, Rejected, Retry, Sent
-from .records import finished_record, from_json, insert_rows, problem_text, room_error, to_json
+from .records import claimed_events, finished_record, insert_rows, problem_text, room_error, to_json
 
 SCHEMA_VERSION = 2
 APPLICATION_ID = 0x50455631
@@ -241,24 +241,7 @@ class SQLiteStore:
                 _CLAIM,
                 (owner, now + lease_seconds, now, now, limit),
             ).fetchall()
-        claimed = [
-            Claimed(
-                seq=seq,
-                event=NewEvent(
-                    event_id=event_id,
-                    person_id=person_id,
-                    identifier_type=identifier_type,
-                    definition_id=definition_id,
-                    properties=from_json(properties),
-                    create_person=bool(create_person),
-                    ref=ref,
-                ),
-                rounds=rounds,
-            )
-            for seq, event_id, person_id, identifier_type, definition_id, properties, create_person, ref, rounds in rows
-        ]
-        claimed.sort(key=lambda c: c.seq)  # RETURNING has no defined order
-        return claimed
+        return claimed_events(rows)
 
     def renew(self, owner: str, lease_seconds: float) -> int:
         with self.transaction() as db:

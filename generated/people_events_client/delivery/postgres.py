@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import QueueFull, StoreError
 from .events import Claimed, Counts, FinishedRecord, Invalid, InvalidItem, NewEvent, Outcome, Rejected, Retry, Sent
-from .records import finished_record, insert_rows, problem_text, room_error, to_json
+from .records import claimed_events, finished_record, insert_rows, problem_text, room_error, to_json
 
 if TYPE_CHECKING:
     import psycopg
@@ -300,24 +300,7 @@ class PostgresStore:
             return []
         with self._transaction() as connection:
             rows = connection.execute(_CLAIM, (limit, owner, float(lease_seconds))).fetchall()
-        claimed = [
-            Claimed(
-                seq=seq,
-                event=NewEvent(
-                    event_id=event_id,
-                    person_id=person_id,
-                    identifier_type=identifier_type,
-                    definition_id=definition_id,
-                    properties=properties,
-                    create_person=create_person,
-                    ref=ref,
-                ),
-                rounds=rounds,
-            )
-            for seq, event_id, person_id, identifier_type, definition_id, properties, create_person, ref, rounds in rows
-        ]
-        claimed.sort(key=lambda c: c.seq)  # RETURNING has no defined order
-        return claimed
+        return claimed_events(rows, decode=lambda value: value)
 
     def renew(self, owner: str, lease_seconds: float) -> int:
         with self._transaction() as connection:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .errors import QueueFull
-from .events import FinishedRecord, NewEvent
+from .events import Claimed, FinishedRecord, NewEvent
 
 
 def to_json(value: Any) -> str | None:
@@ -36,6 +36,29 @@ def room_error(pending: int, max_pending: int) -> QueueFull:
         f"the outbox holds {pending} pending events and its max_pending is {max_pending}: nothing was enqueued",
         reason="max_pending",
     )
+
+
+def claimed_events(rows: Iterable[tuple[Any, ...]], decode: Callable[[Any], Any] = from_json) -> list[Claimed]:
+    """Claimed events, oldest first, from rows of (seq, event_id, person_id, identifier_type, definition_id,
+    properties, create_person, ref, rounds) as a claim's ``RETURNING`` gives them (in no defined order)."""
+    claimed = [
+        Claimed(
+            seq=seq,
+            event=NewEvent(
+                event_id=event_id,
+                person_id=person_id,
+                identifier_type=identifier_type,
+                definition_id=definition_id,
+                properties=decode(properties),
+                create_person=bool(create_person),
+                ref=ref,
+            ),
+            rounds=rounds,
+        )
+        for seq, event_id, person_id, identifier_type, definition_id, properties, create_person, ref, rounds in rows
+    ]
+    claimed.sort(key=lambda item: item.seq)
+    return claimed
 
 
 def finished_record(row: tuple[Any, ...], decode: Callable[[Any], Any] = from_json) -> FinishedRecord:
