@@ -101,11 +101,17 @@ bench: fresh
 	$(BIN)/python scripts/bench_client.py
 	$(BIN)/python scripts/load_mock.py
 	$(BIN)/python scripts/bench_delivery.py
+	$(BIN)/python scripts/bench_outbox.py
 
 # people-events send: sustained rate (20,000 rows, 100 ms latency, with and without 5% faults), 10^6-row dry run.
 .PHONY: bench-delivery
 bench-delivery: setup
 	$(BIN)/python scripts/bench_delivery.py $(BENCH_DELIVERY_ARGS)
+
+# Outbox: enqueue latency (SQLite, PostgreSQL), drain rate (1 drainer; 3 sharing Redis), a crash run (BENCHMARKS.md).
+.PHONY: bench-outbox
+bench-outbox: fresh
+	$(BIN)/python scripts/bench_outbox.py $(BENCH_OUTBOX_ARGS)
 
 chaos: fresh
 	$(BIN)/python scripts/chaos.py $(CHAOS_ARGS)

@@ -4,7 +4,12 @@ import os
 
 from hypothesis import settings
 
-pytest_plugins = ["tests.support.freshness", "tests.support.redis_server", "tests.support.respx_router"]
+pytest_plugins = [
+    "tests.support.freshness",
+    "tests.support.postgres",
+    "tests.support.redis_server",
+    "tests.support.respx_router",
+]
 
 # CI runs are derandomized, so a failure there replays exactly; locally Hypothesis explores new examples.
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)

@@ -8,7 +8,7 @@ from people_events_client import exceptions
 
 def test_all_lists_every_public_name_of_the_root() -> None:
     public = {name for name in vars(people_events_client) if not name.startswith("_")}
-    modules = {"api", "client", "errors", "models", "types", "auth", "exceptions", "delivery", "cli"}
+    modules = {"api", "client", "errors", "models", "types", "auth", "exceptions", "delivery", "cli", "outbox"}
     assert set(people_events_client.__all__) - {"__version__"} == public - modules
 
 

@@ -20,6 +20,7 @@ from people_events_client.delivery import (
     Invalid,
     InvalidItem,
     NewEvent,
+    QueueFull,
     Rejected,
     Retry,
     Sent,
@@ -59,9 +60,29 @@ def test_a_new_store_is_wal_with_a_schema_version(tmp_path: Path) -> None:
     SQLiteStore(path).close()
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 1
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
     db.close()
     SQLiteStore(path).close()  # reopening an existing store works
+
+
+def test_a_version_1_store_is_upgraded_in_place_and_keeps_its_events(tmp_path: Path) -> None:
+    """Version 2 added the index that retention pruning reads; a version 1 file (the first bulk CLI journals) gets
+    it when opened, and nothing else changes."""
+    path = tmp_path / "v1.sqlite"
+    store = SQLiteStore(path)
+    store.enqueue(events(3))
+    store.close()
+    db = sqlite3.connect(path)
+    db.execute("DROP INDEX events_sent")
+    db.execute("PRAGMA user_version = 1")
+    db.close()
+    upgraded = SQLiteStore(path)
+    assert upgraded.counts().pending == 3
+    upgraded.close()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'events_sent'").fetchone()[0] == 1
+    db.close()
 
 
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
@@ -70,7 +91,7 @@ def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     db = sqlite3.connect(path)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     db.close()
-    with pytest.raises(StoreError, match="schema version 2; this client reads version 1"):
+    with pytest.raises(StoreError, match="schema version 3; this client reads version 2"):
         SQLiteStore(path)
 
 
@@ -271,3 +292,38 @@ def test_a_killed_claimers_events_come_back_when_its_lease_expires(tmp_path: Pat
     later = SQLiteStore(path, clock=lambda: time.time() + 6)  # past the killed process's 5 s lease
     reclaimed = later.claim("survivor-2", 100, lease_seconds=60)
     assert [c.event.event_id for c in reclaimed] == [f"e-{n}" for n in range(50)]
+
+
+def test_prune_deletes_only_sent_events_older_than_the_retention(store: SQLiteStore, clock: FakeClock) -> None:
+    store.enqueue(events(4))
+    [a, b, c, _] = store.claim("me", 4, 60)
+    store.record("me", [(a.seq, Sent("t")), (b.seq, Rejected(404, "NOT_FOUND", "no", {}))])
+    clock.advance(100)
+    store.record("me", [(c.seq, Sent("t"))])
+    assert store.prune(older_than=50) == 1  # a: sent 100 s ago; c: just now; b: rejected (kept); d: pending
+    counts = store.counts()
+    assert (counts.sent, counts.rejected, counts.pending) == (1, 1, 1)
+
+
+def test_redrive_and_purge_act_on_final_failures_only(store: SQLiteStore) -> None:
+    store.enqueue(events(3))
+    [a, b, _] = store.claim("me", 3, 60)
+    store.record("me", [(a.seq, Rejected(404, "NOT_FOUND", "no", {})), (b.seq, Sent("t"))])
+    assert store.redrive(["e-1", "e-2", "unknown"]) == 0  # sent, pending, unknown: nothing to redrive
+    assert store.redrive(["e-0"]) == 1
+    [again] = store.claim("other", 3, 60)  # c is still leased to "me"
+    assert (again.event.event_id, again.rounds) == ("e-0", 0)
+    store.record("other", [(again.seq, Rejected(400, "BAD_REQUEST", "bad", {"p": ["x"]}))])
+    assert store.purge(["e-0", "e-1"]) == 1
+    assert list(store.finished()) == []
+    assert store.counts().sent == 1
+
+
+def test_max_pending_is_checked_inside_the_enqueue_transaction(store: SQLiteStore) -> None:
+    store.enqueue(events(3), max_pending=5)
+    with pytest.raises(QueueFull, match="holds 3 pending events and its max_pending is 5") as refused:
+        store.enqueue(events(3, start=3), max_pending=5)  # all or nothing: 3 + 3 > 5
+    assert refused.value.reason == "max_pending"
+    assert store.counts().pending == 3
+    store.enqueue(events(2, start=3), max_pending=5)
+    assert store.counts().pending == 5

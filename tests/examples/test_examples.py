@@ -74,12 +74,30 @@ def own_mock_only(mock: MockServer, output: str) -> None:
     assert "3 passed" in output
 
 
+def outbox_delivered_and_kept_the_rejected(mock: MockServer, output: str) -> None:
+    events = mock.events(account="A")
+    assert sorted(event.event_id for event in events) == sorted(f"checkout-order-{n}" for n in range(12))
+    assert "sent 12, rejected 1, pending 0" in output
+    assert "rejected unknown-person-7: HTTP 404 NOT_FOUND" in output
+
+
+def backfill_sent_once_with_one_dead_letter(mock: MockServer, output: str) -> None:
+    events = mock.events(account="A")
+    assert len(events) == len({event.event_id for event in events}) == 15
+    assert {(event.properties or {})["transactionId"] for event in events} == {f"backfill-{n}" for n in range(15)}
+    assert "16 rows, 0 with problems" in output
+    assert "dead letter, line 16: HTTP 404 nobody" in output
+    assert "this run: 0 sent" in output  # the second run of the same file sent nothing
+
+
 EXPECTED: dict[str, Expectation] = {
     "send_one_event.py": Expectation(one_seed_event),
     "async_concurrent_sends.py": Expectation(fifty_distinct_events, args=("50",)),
     "handle_errors.py": Expectation(nothing_stored_and_every_error_shown),
     "fleet_pacing_with_redis.py": Expectation(fleet_shared_one_budget, args=("3", "10", "10"), needs_redis=True),
     "test_with_the_mock.py": Expectation(own_mock_only, with_pytest=True),
+    "outbox.py": Expectation(outbox_delivered_and_kept_the_rejected, args=("12",)),
+    "bulk_send_cli.py": Expectation(backfill_sent_once_with_one_dead_letter, args=("15",)),
 }
 
 

@@ -16,6 +16,7 @@ import httpx
 __all__ = [
     "EVENTS_PATH",
     "PAGE_SIZE",
+    "add_person",
     "astored_events",
     "clear_faults",
     "reset",
@@ -99,6 +100,12 @@ def set_faults(base_url: str, faults: Mapping[str, float]) -> None:
     """Switch on each fault with its probability, in order (the mock tries them in this order)."""
     for fault, probability in faults.items():
         set_fault(base_url, fault, probability=probability)
+
+
+def add_person(base_url: str, *, account: str, identifier_type: str, person_id: str) -> None:
+    """Create a person in `account` (the mock's fixtures have one per identifier type)."""
+    body = {"account": account, "identifierType": identifier_type, "personId": person_id}
+    httpx.post(f"{base_url}/_mock/persons", json=body, timeout=TIMEOUT_SECONDS).raise_for_status()
 
 
 def clear_faults(base_url: str) -> None:

@@ -2,6 +2,9 @@
 
     people-events send FILE|- [--format jsonl|csv] [--base-url URL] [--api-key KEY] [--journal PATH]
                        [--dead-letter PATH] [--rate-limit N] [--concurrency N] [--redis URL] [--dry-run]
+    people-events drain STORE_URL [--base-url URL] [--api-key KEY] [--rate-limit N] [--concurrency N]
+                        [--redis URL] [--lease SECONDS] [--retention SECONDS] [--until-empty]
+    people-events migrate STORE_URL
 
 The live progress bar needs the ``cli`` extra (rich); everything else needs only the client's dependencies.
 """
@@ -14,7 +17,9 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from .. import __version__
-from .send import EXIT_INTERRUPTED, EXIT_USAGE, SendOptions, send_command
+from .common import EXIT_INTERRUPTED, EXIT_USAGE
+from .drain import DrainCommandOptions, drain_command, migrate_command
+from .send import SendOptions, send_command
 
 __all__ = ("main",)
 
@@ -85,12 +90,72 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="seconds between progress lines when stderr is not a terminal (default 5)",
     )
+    drain = commands.add_parser(
+        "drain",
+        help="deliver an outbox's pending events, as a worker process",
+        description=(
+            "Deliver the pending events of the outbox at STORE_URL (sqlite:///path.db or postgresql://user@host/db) "
+            "at the account's rate, until SIGTERM or Ctrl-C (then sends in flight finish and are recorded). Any "
+            "number of drainers may share one store; give them --redis to share the rate too. Exit codes: 0 "
+            "stopped cleanly (or, with --until-empty, nothing left pending), 2 usage, store or credential error."
+        ),
+    )
+    drain.add_argument("store", metavar="STORE_URL", help="the outbox: sqlite:///path.db or postgresql://...")
+    drain.add_argument("--base-url", help="API base URL (default: $INFOBIP_BASE_URL)")
+    drain.add_argument("--api-key", help="API key (default: $INFOBIP_API_KEY, which keeps it out of `ps`)")
+    drain.add_argument("--rate-limit", type=_positive_int, default=250, metavar="N", help="requests/s (default 250)")
+    drain.add_argument("--concurrency", type=_positive_int, default=32, metavar="N", help="sends at once (default 32)")
+    drain.add_argument("--redis", metavar="URL", help="share the rate limit with other senders through Redis")
+    drain.add_argument(
+        "--lease", type=_positive_float, default=60.0, metavar="SECONDS", help="claim lease (default 60)"
+    )
+    drain.add_argument(
+        "--retention",
+        type=_positive_float,
+        default=7 * 24 * 3600.0,
+        metavar="SECONDS",
+        help="prune sent events older than this (default 604800: 7 days)",
+    )
+    drain.add_argument("--until-empty", action="store_true", help="exit once nothing is pending")
+    drain.add_argument(
+        "--progress-interval",
+        type=_positive_float,
+        default=60.0,
+        metavar="SECONDS",
+        help="seconds between progress lines on stderr (default 60)",
+    )
+    migrate = commands.add_parser(
+        "migrate",
+        help="create an outbox's schema (idempotent)",
+        description=(
+            "Create the outbox table at STORE_URL if it is missing (PostgreSQL: run it once per database, at deploy "
+            "time; nothing else ever creates it). Idempotent; safe to run from several hosts at once."
+        ),
+    )
+    migrate.add_argument("store", metavar="STORE_URL", help="the outbox: sqlite:///path.db or postgresql://...")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The console script's entry point; returns the exit code."""
     args = build_parser().parse_args(argv)
+    if args.command == "migrate":
+        return migrate_command(args.store)
+    if args.command == "drain":
+        return drain_command(
+            DrainCommandOptions(
+                store=args.store,
+                base_url=args.base_url,
+                api_key=args.api_key,
+                rate_limit=args.rate_limit,
+                concurrency=args.concurrency,
+                redis=args.redis,
+                lease=args.lease,
+                retention=args.retention,
+                until_empty=args.until_empty,
+                progress_interval=args.progress_interval,
+            )
+        )
     options = SendOptions(
         file=args.file,
         format=args.format,

@@ -156,6 +156,12 @@ class Drainer:
         if self._wakeup is not None:
             self._wakeup.set()
 
+    def wake(self) -> None:
+        """Look for due events now instead of at the next poll (e.g. right after an enqueue). Call it on the
+        drainer's event loop (``loop.call_soon_threadsafe(drainer.wake)`` from another thread)."""
+        if self._wakeup is not None:
+            self._wakeup.set()
+
     def abort(self) -> None:
         """``stop()``, and cancel the sends in flight: their events stay pending for a later resend."""
         self.stop()

@@ -68,3 +68,27 @@ class Store(Protocol):
     def close(self) -> None:
         """Release the store's connections."""
         ...
+
+
+class OutboxStore(Store, Protocol):
+    """What an outbox needs besides the drainer's ``Store``: a bounded ``enqueue``, and the care of final events."""
+
+    def enqueue(self, events: Iterable[NewEvent], *, max_pending: int | None = None) -> None:
+        """Durably add pending events, or raise ``QueueFull`` (over ``max_pending``, or a full disk) writing nothing."""
+        ...
+
+    def migrate(self) -> int:
+        """Create the schema if it is missing (idempotent); returns its version."""
+        ...
+
+    def redrive(self, event_ids: Iterable[str]) -> int:
+        """Queue the rejected (or invalid) events with these eventIds again; returns how many."""
+        ...
+
+    def purge(self, event_ids: Iterable[str]) -> int:
+        """Delete the rejected (or invalid) events with these eventIds; returns how many."""
+        ...
+
+    def prune(self, older_than: float) -> int:
+        """Delete events sent more than ``older_than`` seconds ago; returns how many."""
+        ...

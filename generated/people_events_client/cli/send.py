@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import math
-import os
 import signal
 import sqlite3
 import sys
@@ -20,9 +18,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
-
-import httpx
+from typing import IO
 
 from .. import AsyncPeopleEvents
 from ..delivery import (
@@ -38,21 +34,16 @@ from ..delivery import (
     Sent,
     StoreError,
 )
+from .common import EXIT_DEAD_LETTERS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, credentials, facades
 from .dead_letters import write_dead_letters
 from .ingest import Ingest, examine
 from .journal import InputState, Journal, JournalError, open_journal
 from .progress import Display, Snapshot, make_display
 from .rows import CsvHeader, InputError, Row, TrackedInput, csv_rows, jsonl_rows, read_csv_header
 
-EXIT_OK, EXIT_DEAD_LETTERS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 STOP_GRACE_SECONDS = 5.0
 """After Ctrl-C, sends in flight get this long to finish; then they are left to the journal (resent next run)."""
 RATE_WINDOW_SECONDS = 5.0
-SENDS_PER_CLIENT = 8
-
-
-class UsageError(Exception):
-    """A bad option or environment: one line, exit 2."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,47 +104,6 @@ def dry_run(options: SendOptions, out: IO[str]) -> int:
                         out.write(f"{options.file}:{row.line}: {name}: {message}\n")
     out.write(f"dry run: {rows} rows, {bad} with problems, {rows - bad} valid; nothing was sent\n")
     return EXIT_USAGE if bad else EXIT_OK
-
-
-def _credentials(options: SendOptions) -> tuple[str, str]:
-    base_url = options.base_url or os.environ.get("INFOBIP_BASE_URL")
-    api_key = options.api_key or os.environ.get("INFOBIP_API_KEY")
-    if not base_url:
-        raise UsageError("no base URL: give --base-url or set INFOBIP_BASE_URL")
-    if not api_key:
-        raise UsageError("no API key: give --api-key or set INFOBIP_API_KEY")
-    return base_url, api_key
-
-
-def _limiter(options: SendOptions) -> Any:
-    if options.redis is None:
-        return None
-    from .. import redis_limiter
-
-    try:
-        return redis_limiter(options.redis, rate_limit=options.rate_limit)
-    except ImportError:
-        raise UsageError("--redis needs the redis package: pip install 'infobip-people-events-client[redis]'") from None
-    except ValueError as err:
-        raise UsageError(f"--redis: {err}") from None
-
-
-def _facades(options: SendOptions, base_url: str, api_key: str) -> list[AsyncPeopleEvents]:
-    """Small connection pools, one facade per ``SENDS_PER_CLIENT`` sends (see ``Drainer``); every facade of one
-    credential shares the process's pacing budget (and the Redis one with --redis). Each pool keeps all its
-    connections alive, so no send waits for a new connection."""
-    size = min(options.concurrency, SENDS_PER_CLIENT)
-    limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
-    limiter = _limiter(options)
-    try:
-        return [
-            AsyncPeopleEvents(
-                base_url, api_key, rate_limit=options.rate_limit, limiter=limiter, http_client_args={"limits": limits}
-            )
-            for _ in range(math.ceil(options.concurrency / size))
-        ]
-    except ValueError as error:
-        raise UsageError(str(error)) from None
 
 
 def _paths(options: SendOptions) -> tuple[Path, Path]:
@@ -328,9 +278,11 @@ def send(options: SendOptions, out: IO[str], err: IO[str]) -> int:
     if options.rate_limit < 1 or options.concurrency < 1:
         raise UsageError("--rate-limit and --concurrency must be at least 1")
     fmt = input_format(options)
-    base_url, api_key = _credentials(options)
+    base_url, api_key = credentials(options.base_url, options.api_key)
     journal_path, dead_letter_path = _paths(options)
-    people = _facades(options, base_url, api_key)
+    people = facades(
+        base_url, api_key, concurrency=options.concurrency, rate_limit=options.rate_limit, redis_url=options.redis
+    )
     base_url = people[0].base_url or base_url  # as the facade normalised it
     with open_input(options.file) as stream, open_journal(journal_path) as journal:
         source = TrackedInput(stream)

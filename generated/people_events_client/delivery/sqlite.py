@@ -7,23 +7,28 @@ short ``BEGIN IMMEDIATE`` transaction, so several processes of one host can enqu
 (``synchronous=FULL``); ``durable=False`` keeps commits safe against a killed process, not against a power cut.
 
 The schema carries a version number (``PRAGMA user_version``) and an application id, so a newer schema, or a
-file that is not a People Events store, is refused with a clear error instead of being misread.
+file that is not a People Events store, is refused with a clear error instead of being misread. An older schema is
+upgraded in place when the file is opened (version 2 added the index that retention pruning reads).
+
+The outbox's extras: ``enqueue`` can refuse beyond a maximum of pending events, checked inside its own write
+transaction (exact: SQLite has one writer at a time); a full disk makes ``enqueue`` raise ``QueueFull`` with
+nothing written; ``redrive``, ``purge`` and ``prune`` manage final events.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
+from .errors import QueueFull, StoreError
 from .events import Claimed, Counts, FinishedRecord, Invalid, InvalidItem, NewEvent, Outcome, Rejected, Retry, Sent
+from .records import claimed_events, finished_record, insert_rows, problem_text, room_error, to_json
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APPLICATION_ID = 0x50455631
 """``PRAGMA application_id`` of every People Events store ("PEV1")."""
 
@@ -57,7 +62,12 @@ _SCHEMA = (
     )""",
     "CREATE INDEX events_pending ON events (seq) WHERE state = 'pending'",
     "CREATE INDEX events_dead ON events (seq) WHERE state IN ('rejected', 'invalid')",
+    "CREATE INDEX events_sent ON events (finished_at) WHERE state = 'sent'",
 )
+_UPGRADES = {
+    1: ("CREATE INDEX events_sent ON events (finished_at) WHERE state = 'sent'",),
+}
+"""Statements that bring a store of version N to N + 1."""
 
 _CLAIM = (
     "UPDATE events SET lease_owner = ?, lease_until = ? WHERE seq IN ("
@@ -86,19 +96,19 @@ _RETRY = (
     "UPDATE events SET rounds = rounds + 1, not_before = ?, last_error = ?, lease_owner = NULL, lease_until = NULL"
     " WHERE seq = ? AND state = 'pending' AND lease_owner = ?"
 )
+_REDRIVE = (
+    "UPDATE events SET state = 'pending', rounds = 0, not_before = 0, lease_owner = NULL, lease_until = NULL,"
+    " last_error = NULL, finished_at = NULL, status = NULL, message_id = NULL, text = NULL, validation_errors = NULL"
+    " WHERE event_id = ? AND state IN ('rejected', 'invalid') AND person_id IS NOT NULL"
+)
+_PURGE = "DELETE FROM events WHERE event_id = ? AND state IN ('rejected', 'invalid')"
+_PRUNE = (
+    "DELETE FROM events WHERE seq IN"
+    " (SELECT seq FROM events WHERE state = 'sent' AND finished_at < ? ORDER BY finished_at LIMIT ?)"
+)
 _PAGE = 500
-
-
-class StoreError(Exception):
-    """The store cannot be used: not a People Events store, a newer schema, or an unusable file."""
-
-
-def _json(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def _loads(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
+_PRUNE_BATCH = 2000
+"""Sent events deleted per transaction, so pruning a large backlog never holds the write lock for long."""
 
 
 class SQLiteStore:
@@ -151,6 +161,11 @@ class SQLiteStore:
                     f"{self.path} has store schema version {version}; this client reads version {SCHEMA_VERSION}"
                     " (upgrade infobip-people-events-client)"
                 )
+            else:
+                for old in range(version, SCHEMA_VERSION):
+                    for statement in _UPGRADES[old]:
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -160,23 +175,40 @@ class SQLiteStore:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:  # SQLite may have rolled back already (e.g. a full disk)
+                    self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
 
-    def enqueue(self, events: Iterable[NewEvent], *, connection: sqlite3.Connection | None = None) -> None:
-        rows = [
-            (e.event_id, e.person_id, e.identifier_type, e.definition_id, _json(e.properties), e.create_person, e.ref)
-            for e in events
-        ]
+    def enqueue(
+        self,
+        events: Iterable[NewEvent],
+        *,
+        connection: sqlite3.Connection | None = None,
+        max_pending: int | None = None,
+    ) -> None:
+        """Add pending events in one transaction (``connection``'s, when given). With ``max_pending``, raise
+        ``QueueFull`` instead when the queue would then hold more pending events; a full disk raises it too. Either
+        way nothing is written."""
+        rows = insert_rows(events)
         sql = (
             "INSERT INTO events (event_id, person_id, identifier_type, definition_id, properties, create_person,"
             " ref, enqueued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
         )
-        with self._using(connection) as db:
-            now = self._clock()
-            db.executemany(sql, [(*row, now) for row in rows])
+        try:
+            with self._using(connection) as db:
+                if max_pending is not None:
+                    _check_room(db, len(rows), max_pending)
+                now = self._clock()
+                db.executemany(sql, [(*row, now) for row in rows])
+        except sqlite3.OperationalError as err:
+            if getattr(err, "sqlite_errorcode", None) != sqlite3.SQLITE_FULL:
+                raise
+            raise QueueFull(
+                f"the disk holding {self.path} is full: nothing was enqueued (events already enqueued are intact)",
+                reason="disk",
+            ) from None
 
     def record_invalid(self, items: Iterable[InvalidItem], *, connection: sqlite3.Connection | None = None) -> None:
         sql = (
@@ -188,7 +220,7 @@ class SQLiteStore:
             db.executemany(
                 sql,
                 [
-                    (i.event_id, i.ref, i.original, _json(dict(i.problems)), _problem_text(i.problems), now, now)
+                    (i.event_id, i.ref, i.original, to_json(dict(i.problems)), problem_text(i.problems), now, now)
                     for i in items
                 ],
             )
@@ -210,24 +242,7 @@ class SQLiteStore:
                 _CLAIM,
                 (owner, now + lease_seconds, now, now, limit),
             ).fetchall()
-        claimed = [
-            Claimed(
-                seq=seq,
-                event=NewEvent(
-                    event_id=event_id,
-                    person_id=person_id,
-                    identifier_type=identifier_type,
-                    definition_id=definition_id,
-                    properties=_loads(properties),
-                    create_person=bool(create_person),
-                    ref=ref,
-                ),
-                rounds=rounds,
-            )
-            for seq, event_id, person_id, identifier_type, definition_id, properties, create_person, ref, rounds in rows
-        ]
-        claimed.sort(key=lambda c: c.seq)  # RETURNING has no defined order
-        return claimed
+        return claimed_events(rows)
 
     def renew(self, owner: str, lease_seconds: float) -> int:
         with self.transaction() as db:
@@ -268,10 +283,10 @@ class SQLiteStore:
         if isinstance(outcome, Sent):
             db.execute(_SENT, (outcome.occurred_time, now, seq))
         elif isinstance(outcome, Rejected):
-            errors = _json(dict(outcome.validation_errors))
+            errors = to_json(dict(outcome.validation_errors))
             db.execute(_REJECTED, (outcome.status, outcome.message_id, outcome.text, errors, now, seq))
         elif isinstance(outcome, Invalid):
-            db.execute(_INVALID, (_problem_text(outcome.problems), _json(dict(outcome.problems)), now, seq))
+            db.execute(_INVALID, (problem_text(outcome.problems), to_json(dict(outcome.problems)), now, seq))
         else:
             assert isinstance(outcome, Retry)
             db.execute(_RETRY, (now + outcome.delay, outcome.error, seq, owner))
@@ -284,16 +299,22 @@ class SQLiteStore:
         return None if due is None else max(0.0, due - self._clock())
 
     def counts(self) -> Counts:
+        """Each count reads its own partial index: pending events, sent ones, and rejected or invalid ones."""
         with self._lock:
             now = self._clock()
-            by_state = dict(self._db.execute("SELECT state, count(*) FROM events GROUP BY state").fetchall())
-            in_flight, retrying, oldest = self._db.execute(
-                "SELECT coalesce(sum(lease_until > ?), 0), coalesce(sum(rounds > 0), 0), min(enqueued_at)"
+            pending, in_flight, retrying, oldest = self._db.execute(
+                "SELECT count(*), coalesce(sum(lease_until > ?), 0), coalesce(sum(rounds > 0), 0), min(enqueued_at)"
                 " FROM events WHERE state = 'pending'",
                 (now,),
             ).fetchone()
+            by_state = dict(
+                self._db.execute(
+                    "SELECT state, count(*) FROM events WHERE state IN ('rejected', 'invalid') GROUP BY state"
+                ).fetchall()
+            )
+            by_state["sent"] = self._db.execute("SELECT count(*) FROM events WHERE state = 'sent'").fetchone()[0]
         return Counts(
-            pending=by_state.get("pending", 0),
+            pending=pending,
             in_flight=in_flight,
             retrying=retrying,
             sent=by_state.get("sent", 0),
@@ -312,36 +333,46 @@ class SQLiteStore:
             with self._lock:  # one page per lock hold, so writers are not held up by a slow consumer
                 rows = self._db.execute(_FINISHED, (*slots, after, _PAGE)).fetchall()
             for row in rows:
-                yield _finished_record(row)
+                yield finished_record(row)
             if len(rows) < _PAGE:
                 return
             after = rows[-1][0]
+
+    def migrate(self) -> int:
+        """The schema is created (or upgraded) when the file is opened; returns its version."""
+        return SCHEMA_VERSION
+
+    def redrive(self, event_ids: Iterable[str]) -> int:
+        """Queue rejected (or invalid) events with these eventIds again, as new: no rounds used, no error kept. They
+        keep their eventIds, so a resend is recorded once. Returns how many."""
+        with self.transaction() as db:
+            return sum(db.execute(_REDRIVE, (event_id,)).rowcount for event_id in event_ids)
+
+    def purge(self, event_ids: Iterable[str]) -> int:
+        """Delete rejected (or invalid) events with these eventIds; returns how many."""
+        with self.transaction() as db:
+            return sum(db.execute(_PURGE, (event_id,)).rowcount for event_id in event_ids)
+
+    def prune(self, older_than: float) -> int:
+        """Delete events sent more than ``older_than`` seconds ago, in short transactions; returns how many."""
+        deleted = 0
+        while True:
+            with self.transaction() as db:
+                count = db.execute(_PRUNE, (self._clock() - older_than, _PRUNE_BATCH)).rowcount
+            deleted += count
+            if count < _PRUNE_BATCH:
+                return deleted
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
 
-def _problem_text(problems: Mapping[str, list[str]]) -> str:
-    return "; ".join(f"{name}: {message}" for name, messages in problems.items() for message in messages)
-
-
-def _finished_record(row: tuple[Any, ...]) -> FinishedRecord:
-    (seq, state, event_id, person_id, identifier_type, definition_id, properties, create_person, ref,
-     status, message_id, text, validation_errors, original) = row  # fmt: skip
-    return FinishedRecord(
-        seq=seq,
-        state=state,
-        event_id=event_id,
-        person_id=person_id,
-        identifier_type=identifier_type,
-        definition_id=definition_id,
-        properties=_loads(properties),
-        create_person=bool(create_person),
-        ref=ref,
-        status=status,
-        message_id=message_id,
-        text=text,
-        validation_errors=_loads(validation_errors) or {},
-        original=original,
-    )
+def _check_room(db: sqlite3.Connection, adding: int, max_pending: int) -> None:
+    """Raise ``QueueFull`` when ``adding`` more events would put more than ``max_pending`` in the queue. Counts at
+    most ``max_pending`` rows of the pending index, so a full queue costs no more than a bounded one."""
+    pending = db.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM events WHERE state = 'pending' LIMIT ?)", (max_pending + 1,)
+    ).fetchone()[0]
+    if pending + adding > max_pending:
+        raise room_error(pending, max_pending)
