@@ -69,8 +69,8 @@ redis.call('SET', KEYS[2], tostring(math.max(scheduled, now) + spacing), 'PX', s
 return 0
 """
 
-# Counts an admitted member (ARGV[1]) of the second (KEYS[1]) from ARGV[2] ms before now (when its response
-# arrived); a member already trimmed stays out.
+# Counts an admitted member (ARGV[1]) of the second (KEYS[1]) from ARGV[2] ms before now (when its request was
+# written); a member already trimmed stays out.
 _RESTAMP_SCRIPT = """
 redis.replicate_commands()
 local t = redis.call('TIME')
@@ -233,8 +233,8 @@ class FleetLimiter:
             await self._redis.zrem(self._keys(key)[0], member)
 
     def restamp(self, key: str, member: str, *, ms_ago: int) -> None:
-        """Count the member's permit in the account's second from ``ms_ago`` before now (when its response arrived);
-        in the background, without waiting."""
+        """Count the member's permit in the account's second from ``ms_ago`` before now (when its request was
+        written); in the background, without waiting."""
         if self.usable():
             future = _background.submit(self._restamp(key, member, ms_ago))
             future.add_done_callback(_ignore_failure)  # a lost restamp only makes this permit count a bit early

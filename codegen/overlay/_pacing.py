@@ -4,10 +4,10 @@ In a process, one budget per (rate_limit_key, rate) is shared by every facade, t
 processes and hosts it lives in Redis (``redis_limiter``); when Redis fails, pacing falls back to the in-process
 budget at once for every caller, and the 429 retries remain the backstop.
 
-A permit is counted from when it is taken, and again, once the attempt is over, from when its response arrived
-(``Pacer.settle``): the server counts a request on its own time, which can be long after the permit (a cold
-connection, a busy event loop, a queue at the server), but never after it answers. So late requests cannot bunch
-up with the next second's, and the client's second is never looser than the server's.
+A permit is counted from when it is taken, and again, once the attempt is over, from when its request was written
+(``Pacer.settle``; from the attempt's end when that is unknown): the server counts a request when it arrives,
+which can be long after the permit (a cold connection, a busy event loop) but right after it was written. So late
+requests cannot bunch up with the next second's; what is left is jitter in transit, which the margin covers.
 
 Why a sliding-window log of our own rather than pyrate-limiter (which the first release used): its buckets cannot
 move a permit's time; each ``Limiter`` starts a leak thread with an event loop of its own (a thread and three
@@ -196,14 +196,14 @@ class Pacer:
             if self._generation == _fork.generation():
                 self._registry.release(self.key, self.rate_limit)
 
-    def settle(self, permit: Permit, answered_at: int | None) -> None:
-        """The attempt is over: count its permit from when its response arrived (``answered_at``, ms on this
-        module's clock), or from now when that is unknown (a transport of the caller's, no response)."""
+    def settle(self, permit: Permit, sent_at: int | None) -> None:
+        """The attempt is over: count its permit from when its request was written (``sent_at``, ms on this
+        module's clock), or from now when that is unknown (a transport of the caller's, a failure before writing)."""
         now = now_ms()
         if permit.member is not None and self._fleet is not None:
-            self._fleet.restamp(self.key, permit.member, ms_ago=now - (answered_at or now))
+            self._fleet.restamp(self.key, permit.member, ms_ago=now - (sent_at or now))
         elif permit.taken_at is not None:
-            self._local.restamp(permit.taken_at, answered_at or now)
+            self._local.restamp(permit.taken_at, sent_at or now)
 
     def _local_take(self) -> tuple[Permit | None, float]:
         taken_at, wait = self._local.take()

@@ -3,8 +3,9 @@
 
 Two rules, both must allow a permit:
 
-- **The account's second**: at most ``rate_limit`` permits in any ``second_ms`` (a second plus a small margin),
-  each counted from when its response arrived once it has. This is the rule the server enforces.
+- **The account's second**: at most ``rate_limit`` permits in any ``second_ms`` (a second plus a margin for jitter
+  in transit), each counted from when its request was written once that is known. This is the rule the server
+  enforces, counting a request when it arrives.
 - **Spacing**: permits follow a schedule one ``spacing_ms`` apart (GCRA: a theoretical arrival time that advances
   by exactly one interval per permit), with up to ``burst`` permits early. This spreads the second's budget over
   the second instead of sending it all at once, and because the schedule advances by whole intervals, a waiter

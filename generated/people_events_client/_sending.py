@@ -77,10 +77,10 @@ async def aread_or_blank(response: httpx.Response) -> httpx.Response:
     return response
 
 
-class AnsweredAt:
-    """httpcore's ``trace`` extension for one attempt: notes when the response's head arrived. The server counts a
-    request before it answers, so a permit counted from then (``Pacer.settle``) is never counted earlier than the
-    server counts the request, however long it queued on the way or at the server."""
+class SentAt:
+    """httpcore's ``trace`` extension for one attempt: notes when the request's last byte was written, the moment
+    the server is about to count it (``Pacer.settle`` counts the attempt's permit from then). Not the response: that
+    comes a round trip later, and counting from it would cost the account that round trip in every second."""
 
     __slots__ = ("ms",)
 
@@ -88,7 +88,7 @@ class AnsweredAt:
         self.ms: int | None = None
 
     def __call__(self, event: str, info: dict[str, Any]) -> None:
-        if event.endswith("receive_response_headers.complete"):
+        if event.endswith("send_request_body.complete"):
             self.ms = now_ms()
 
     async def atrace(self, event: str, info: dict[str, Any]) -> None:
@@ -211,9 +211,9 @@ def run(
             if permit is None:
                 raise state.deadline_exceeded("waiting for the rate limit")
         state.start_attempt(request)
-        answered_at = AnsweredAt()
+        sent_at = SentAt()
         if permit is not None:
-            request.extensions["trace"] = answered_at
+            request.extensions["trace"] = sent_at
         outcome: Outcome
         try:
             outcome = read_or_blank(http.send(request, stream=True), state)
@@ -221,7 +221,7 @@ def run(
             outcome = err
         finally:
             if pacer is not None and permit is not None:
-                pacer.settle(permit, answered_at.ms)
+                pacer.settle(permit, sent_at.ms)
         wait = state.next_wait(outcome)
         if wait is None:
             return outcome
@@ -245,9 +245,9 @@ async def run_async(
             if permit is None:
                 raise state.deadline_exceeded("waiting for the rate limit")
         state.start_attempt(request)
-        answered_at = AnsweredAt()
+        sent_at = SentAt()
         if permit is not None:
-            request.extensions["trace"] = answered_at.atrace
+            request.extensions["trace"] = sent_at.atrace
         outcome: Outcome
         attempt_bound = asyncio.timeout(state.remaining())
         try:
@@ -262,7 +262,7 @@ async def run_async(
             raise state.deadline_exceeded("during an attempt") from None
         finally:
             if pacer is not None and permit is not None:
-                pacer.settle(permit, answered_at.ms)
+                pacer.settle(permit, sent_at.ms)
         wait = state.next_wait(outcome)
         if wait is None:
             return outcome
