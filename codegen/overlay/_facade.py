@@ -19,6 +19,7 @@ import httpx
 
 from . import _fork, _logging  # noqa: F401  (_logging drops hpack's header-block debug lines from import on)
 from ._constants import DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES, DEFAULT_RATE_LIMIT, DEFAULT_READ_TIMEOUT
+from ._deadline_io import bound_by_deadlines
 from ._fleet import FleetLimiter
 from ._http_options import HttpOptions, is_async_transport, is_sync_transport, split_http_client_args
 from ._pacing import Pacer
@@ -297,7 +298,8 @@ class PeopleEvents(_Base):
 
     def _rebuild_pools(self) -> None:
         self.client = attrs.evolve(self.client, httpx_args=self._options.httpx_args(self._transport_class))
-        self.client.get_httpx_client()  # built now, so that concurrent first sends share one pool
+        # Built now, so that concurrent first sends share one pool.
+        bound_by_deadlines(self.client.get_httpx_client())
 
     def send(
         self,

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from ._constants import LOGGER_NAME
+from ._deadline_io import attempt_deadline
 from ._pacing import Pacer, now_ms
 from ._retry import RetryPolicy, jitter, may_have_stored, retry_delay, should_retry
 from ._retry_after import parse_retry_after
@@ -215,7 +216,8 @@ def run(
             request.extensions["trace"] = sent_at
         outcome: Outcome
         try:
-            outcome = read_or_blank(http.send(request, stream=True), state)
+            with attempt_deadline(state.remaining()):
+                outcome = read_or_blank(http.send(request, stream=True), state)
         except httpx.TransportError as err:
             outcome = err
         finally:

@@ -370,16 +370,48 @@ def test_an_async_send_to_a_trickling_server_ends_at_its_deadline(trickle_head: 
     assert caught.value.may_be_stored is True
 
 
-def test_a_sync_send_stops_reading_a_trickled_body_at_its_deadline() -> None:
-    """Headers at once, then a body of about 90 bytes at one every 0.1 s: the sync send reads chunk by chunk and
-    stops one chunk after its 1 s deadline. (A sync attempt is otherwise bounded by its per-read timeouts.)"""
-    with trickling_server(head=TRICKLED_HEAD, body=TRICKLED_BODY, interval=0.1, trickle_head=False) as url:
-        people = PeopleEvents(url, KEY, deadline=1.0)
+@pytest.mark.parametrize("trickle_head", [False, True], ids=["body", "head"])
+def test_a_sync_send_to_a_trickling_server_ends_at_its_deadline(trickle_head: bool) -> None:
+    """The same server against the sync facade, whose sockets take at most the time left before the deadline: the
+    send ends at its 1 s deadline whether the head or the body trickles (each byte comes well within the 5 s read
+    timeout, so per-read timeouts alone would let it run for about 10 s)."""
+    with trickling_server(head=TRICKLED_HEAD, body=TRICKLED_BODY, interval=0.1, trickle_head=trickle_head) as url:
+        people = PeopleEvents(url, KEY, deadline=1.0, timeout=5.0)
         started = time.monotonic()
         with pytest.raises(DeadlineExceeded) as caught:
             people.send("1001", "addToCart", identifier_type="ID", event_id="slow")
     assert time.monotonic() - started < 1.5
     assert caught.value.may_be_stored is True
+
+
+def test_a_sync_send_through_a_proxy_mount_is_bounded_by_its_deadline() -> None:
+    """The deadline also holds on the pools httpx builds for proxies: a trickled head behind an HTTP proxy setting
+    (the trickling server stands in for the proxy, which receives the absolute-form request)."""
+    with trickling_server(head=TRICKLED_HEAD, body=TRICKLED_BODY, interval=0.1, trickle_head=True) as proxy:
+        people = PeopleEvents(
+            "http://events.invalid",
+            KEY,
+            deadline=1.0,
+            timeout=5.0,
+            allow_insecure_http=True,
+            http_client_args={"proxy": proxy},
+        )
+        started = time.monotonic()
+        with pytest.raises(DeadlineExceeded):
+            people.send("1001", "addToCart", identifier_type="ID", event_id="slow")
+    assert time.monotonic() - started < 1.5
+
+
+def test_the_low_level_client_keeps_plain_httpx_timeouts() -> None:
+    """Outside a facade's send the sockets are not bounded by any deadline: the generated low-level client, which
+    shares the pool, reads a slowly trickled answer to its end (per-read timeouts only, as in plain httpx)."""
+    with trickling_server(head=TRICKLED_HEAD, body=TRICKLED_BODY, interval=0.005, trickle_head=True) as url:
+        people = PeopleEvents(url, KEY, deadline=0.2, timeout=5.0)
+        started = time.monotonic()
+        response = people.client.get_httpx_client().post("/peopleevents/2/persons/1001/definitions/addToCart/events")
+    assert response.status_code == 201
+    assert response.json()["eventId"] == "slow"
+    assert time.monotonic() - started > 0.4
 
 
 @pytest.mark.parametrize("kind", ["sync", "async"])
