@@ -3,13 +3,14 @@ a crash between the 201 and the mark, with persistent faults, bad credentials, a
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ from people_events_client import (
     Unauthorized,
 )
 from people_events_client.delivery import (
+    Claimed,
     Drainer,
     Halt,
     NewEvent,
@@ -39,7 +41,7 @@ from people_events_client.delivery import (
 from people_events_mock.pytest_plugin import MockServer
 from people_events_mock.testing import MockProcess
 from tests.support.bulk import API_KEY, good_row, unknown_person_row, wrong_type_row
-from tests.support.mock_admin import set_faults, stored_events
+from tests.support.mock_admin import set_fault, set_faults, stored_events
 from tests.support.redis_server import RedisServer
 
 FAST = RoundPolicy(max_rounds=3, first_delay=0.01, max_delay=0.05)
@@ -136,6 +138,73 @@ async def test_delivers_every_event_once_and_records_rejections(people_events_mo
     assert (bad_request.status, bad_request.event_id) == (400, "wrong-2")
     assert "properties.totalCost" in bad_request.validation_errors
     assert len(seen) == 62
+
+
+class EnqueuesDuringAnEmptyClaim(SQLiteStore):
+    """A store where an event is enqueued, and the drainer woken, while a claim that found nothing is returning:
+    the window in which an application's enqueue can land between the drainer's look and its wait."""
+
+    def __init__(self, path: Path, late: NewEvent) -> None:
+        super().__init__(path)
+        self.late = late
+        self.wake: Callable[[], object] | None = None
+
+    def claim(self, owner: str, limit: int, lease_seconds: float) -> list[Claimed]:
+        claimed = super().claim(owner, limit, lease_seconds)
+        if not claimed and self.wake is not None:
+            self.enqueue([self.late])
+            self.wake()
+            self.wake = None
+        return claimed
+
+
+async def test_a_wake_up_during_a_claim_is_not_lost(people_events_mock: MockServer, tmp_path: Path) -> None:
+    """The first event's send is held 1.5 s by the server; the second is enqueued (and the drainer woken) while the
+    drainer's next claim finds nothing. It is sent at once, not at the next poll (30 s) or after the slow send."""
+    slow, late = good_events(2, tag="wake")
+    store = EnqueuesDuringAnEmptyClaim(tmp_path / "store.sqlite", late)
+    store.enqueue([slow])
+    set_fault(people_events_mock.base_url, "delay=1500", next=1)
+    order: list[str] = []
+    async with AsyncPeopleEvents(people_events_mock.base_url, API_KEY, rate_limit=None, max_retries=0) as people:
+        drainer = Drainer(
+            store,
+            people,
+            concurrency=8,
+            rounds=FAST,
+            poll_interval=30,
+            on_outcome=lambda c, o: order.append(c.event.event_id),
+        )
+        loop = asyncio.get_running_loop()
+        store.wake = lambda: loop.call_soon_threadsafe(drainer.wake)
+        await asyncio.wait_for(drainer.run(more_coming=lambda: len(order) < 2), timeout=10)
+    assert order == [late.event_id, slow.event_id]
+    assert stored_ids(people_events_mock.base_url) == Counter([slow.event_id, late.event_id])
+
+
+async def test_an_on_outcome_listener_that_raises_stops_the_drainer_and_loses_nothing(
+    people_events_mock: MockServer, tmp_path: Path
+) -> None:
+    """The listener raises on its third outcome: the run stops and re-raises it (no worker dies silently, no hang);
+    every outcome noted is recorded, and a second run sends the rest, each event stored once."""
+    store = SQLiteStore(tmp_path / "store.sqlite")
+    events = good_events(30, tag="listener")
+    store.enqueue(events)
+    seen: list[int] = []
+
+    def listener(item: Claimed, outcome: Outcome) -> None:
+        seen.append(item.seq)
+        if len(seen) == 3:
+            raise LookupError("the listener's own bug")
+
+    with pytest.raises(LookupError, match="the listener's own bug"):
+        await asyncio.wait_for(drain(store, people_events_mock.base_url, on_outcome=listener), timeout=10)
+    first = store.counts()
+    assert first.sent >= 3
+    assert first.sent + first.pending == 30
+    await drain(store, people_events_mock.base_url)
+    assert store.counts().sent == 30
+    assert stored_ids(people_events_mock.base_url) == Counter(e.event_id for e in events)
 
 
 class CrashBeforeTheMarks(SQLiteStore):

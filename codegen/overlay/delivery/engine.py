@@ -205,6 +205,9 @@ class Drainer:
         assert self._wakeup is not None
         batch = max(1, self._capacity // 4)
         while not self._stopping:
+            # Cleared before looking, so that a wake-up that arrives while we look (an enqueue just after the claim's
+            # query) ends the wait below at once instead of being cleared with it.
+            self._wakeup.clear()
             room = self._capacity - self._outstanding
             if room >= batch:
                 claimed = await self._call(self._store.claim, self.owner, room, self._lease)
@@ -222,7 +225,6 @@ class Drainer:
                     return
                 if due is not None:
                     wait = min(max(due, 0.005), self._poll)
-            self._wakeup.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), wait)
 
@@ -234,12 +236,11 @@ class Drainer:
             if self._stopping:
                 continue  # left pending; its lease is released when the run ends
             try:
-                outcome = await self._deliver(people, item)
-            except Exception as err:  # a bug or a user hook's exception: stop, keep the event pending
+                self._finish(item, await self._deliver(people, item))
+            except Exception as err:  # a bug, a user hook's or ``on_outcome``'s exception: stop and re-raise later
+                # An outcome noted before the failure is still recorded; an event without one stays pending.
                 self._failure = self._failure or err
                 self.stop()
-                continue
-            self._finish(item, outcome)
 
     async def _deliver(self, people: AsyncPeopleEvents, item: Claimed) -> Outcome | Halt:
         event = item.event
