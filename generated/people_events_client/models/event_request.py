@@ -21,7 +21,8 @@ class EventRequest:
 
     Attributes:
         event_id (None | str | Unset): Unique identifier of the event. The same `eventId` is recorded only once for a
-            person, which makes retries safe. 1-36 letters, digits, underscores or hyphens. Example: order-1001-cart-1.
+            person and event definition, which makes retries safe. 1-36 letters, digits, underscores or hyphens. Example:
+            order-1001-cart-1.
         properties (EventProperties | None | Unset): Event payload. It must match the schema configured in the event
             definition for the definition ID.
     """
