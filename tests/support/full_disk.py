@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,6 +61,18 @@ class Filled:
     refusal: QueueFull | None = None
 
 
+def enqueue_kilobyte(outbox: Outbox, event_id: str, **options: Any) -> str:
+    """Enqueue an event of about 1 KB (``options``: e.g. ``connection=``)."""
+    return outbox.enqueue(
+        "crm-1001",
+        "addToCart",
+        identifier_type="EXTERNAL_ID",
+        properties={"transactionId": "p" * 1000},
+        event_id=event_id,
+        **options,
+    )
+
+
 def fill(outbox: Outbox, *, refusals_in_a_row: int = 1) -> Filled:
     """Enqueue events of about 1 KB (eventIds ``disk-0``, ``disk-1``, ...) until the outbox refuses
     `refusals_in_a_row` in a row (at most `FILL_LIMIT` tries). Anything but `QueueFull` propagates."""
@@ -68,13 +81,7 @@ def fill(outbox: Outbox, *, refusals_in_a_row: int = 1) -> Filled:
     for number in range(FILL_LIMIT):
         event_id = f"disk-{number}"
         try:
-            outbox.enqueue(
-                "crm-1001",
-                "addToCart",
-                identifier_type="EXTERNAL_ID",
-                properties={"transactionId": "p" * 1000},
-                event_id=event_id,
-            )
+            enqueue_kilobyte(outbox, event_id)
         except QueueFull as refused:
             filled.refused.append(event_id)
             filled.refusal = refused
