@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import re
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +22,7 @@ from people_events_client.outbox import AsyncOutbox, Outbox, OutboxClosed, Queue
 from people_events_mock.testing import MockProcess
 from tests.support.bulk import API_KEY
 from tests.support.forking import in_forked_children
+from tests.support.full_disk import fill, small_tmpfs
 from tests.support.mock_admin import add_person, clear_faults, set_faults, stored_events
 from tests.support.outbox_worker import enqueue_good as enqueue_one
 
@@ -149,39 +147,6 @@ def test_a_full_queue_raises_and_loses_nothing(mock: MockProcess, tmp_path: Path
     assert stored_ids(mock.base_url) == Counter(accepted)
 
 
-@contextlib.contextmanager
-def small_tmpfs(size_kib: int) -> Iterator[Path]:
-    """A tmpfs of `size_kib`, mounted for the test (needs root, as in CI)."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root (CI runs as root)")
-    folder = Path(tempfile.mkdtemp(prefix="people-events-tmpfs-"))
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_kib}k", "tmpfs", str(folder)], check=True, timeout=30)
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False, timeout=30)
-        folder.rmdir()
-
-
-def fill(outbox: Outbox) -> tuple[list[str], QueueFull]:
-    """Enqueue events of about 1 KB until the outbox refuses one (at most 5,000)."""
-    accepted: list[str] = []
-    for number in range(5000):
-        event_id = f"disk-{number}"
-        try:
-            outbox.enqueue(
-                "crm-1001",
-                "addToCart",
-                identifier_type="EXTERNAL_ID",
-                properties={"transactionId": "p" * 1000},
-                event_id=event_id,
-            )
-        except QueueFull as refused:
-            return accepted, refused
-        accepted.append(event_id)
-    pytest.fail("5,000 events fitted")
-
-
 def test_a_full_disk_raises_and_loses_nothing(mock: MockProcess) -> None:
     """SQLite on a 2 MiB tmpfs with 1 MiB of ballast: enqueue until the disk is full. Each refusal is QueueFull
     with nothing written; once the ballast goes, every event enqueued before is delivered exactly once."""
@@ -189,7 +154,9 @@ def test_a_full_disk_raises_and_loses_nothing(mock: MockProcess) -> None:
         ballast = disk / "ballast"
         ballast.write_bytes(b"\0" * 1024 * 1024)
         outbox = Outbox(url(disk / "outbox.db"), base_url=mock.base_url, api_key=API_KEY)
-        accepted, refused = fill(outbox)
+        filled = fill(outbox)
+        accepted, refused = filled.accepted, filled.refusal
+        assert refused is not None
         assert refused.reason == "disk"
         assert "is full: nothing was enqueued" in str(refused)
         assert len(accepted) > 20

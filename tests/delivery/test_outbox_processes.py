@@ -1,10 +1,11 @@
 """The outbox across real processes: application processes enqueueing into one store while `people-events drain`
 workers deliver it, some killed with SIGKILL mid-drain; SQLite (one file) and PostgreSQL (competing drainers,
-SKIP LOCKED claims, one Redis budget); the transactional enqueue; the worker command's contract. Every fact is read
-back from the served mock."""
+SKIP LOCKED claims, one Redis budget); the transactional enqueue; PostgreSQL on a full disk (the outbox table in a
+tablespace on a small tmpfs); the worker command's contract. Every fact is read back from the served mock."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -17,10 +18,12 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg.pq import TransactionStatus
 
-from people_events_client.outbox import AsyncOutbox, Outbox, StoreError
+from people_events_client.outbox import AsyncOutbox, Outbox, QueueFull, StoreError, open_store
 from people_events_mock.testing import MockProcess
 from tests.support.bulk import API_KEY, environment
+from tests.support.full_disk import enqueue_kilobyte, fill, small_tmpfs
 from tests.support.mock_admin import clear_faults, set_faults, stored_events
 from tests.support.postgres import PostgresServer
 from tests.support.redis_server import RedisServer
@@ -202,6 +205,172 @@ async def test_postgres_async_enqueue_inside_an_async_transaction(migrated: str,
         outbox.start()
         assert await outbox.flush(timeout=60)
     assert stored_ids(mock.base_url) == Counter(["async-1", "own-1"])
+
+
+# PostgreSQL on a full disk
+
+DISK_KIB = 1024
+BALLAST_KIB = 768
+
+
+@contextlib.contextmanager
+def outbox_on_a_small_disk(server: PostgresServer) -> Iterator[tuple[str, Path]]:
+    """A new migrated database whose outbox table (with its TOAST table and its indexes) lives in a tablespace on a
+    tmpfs of `DISK_KIB`, holding `BALLAST_KIB` of ballast (delete it to free space). The WAL, the catalogs and the
+    other tables stay on the cluster's own disk, so PostgreSQL keeps running when the tablespace fills. Yields the
+    store URL and the mount; the database, the tablespace and the mount are gone at the end, even on failure (the
+    cluster is the module's, shared with other tests)."""
+    with small_tmpfs(DISK_KIB, owner="postgres") as disk, server.tablespace(disk) as tablespace:
+        store_url = server.new_database()
+        try:
+            with Outbox(store_url) as outbox:
+                outbox.migrate()
+            with psycopg.connect(store_url, autocommit=True) as connection:
+                connection.execute(f"ALTER TABLE people_events_outbox SET TABLESPACE {tablespace}")
+                indexes = connection.execute(
+                    "SELECT indexname FROM pg_indexes WHERE tablename = 'people_events_outbox'"
+                ).fetchall()
+                for (index,) in indexes:
+                    connection.execute(f"ALTER INDEX {index} SET TABLESPACE {tablespace}")
+                on_disk = connection.execute(
+                    "SELECT count(*) FROM pg_class c JOIN pg_tablespace t ON t.oid = c.reltablespace"
+                    " WHERE t.spcname = %s",
+                    (tablespace,),
+                ).fetchone()
+            assert on_disk == (len(indexes) + 3,)  # the table, its TOAST table and TOAST index, its indexes
+            (disk / "ballast").write_bytes(b"\0" * BALLAST_KIB * 1024)
+            yield store_url, disk
+        finally:
+            server.drop_database(store_url)
+
+
+def stored_rows(store_url: str) -> Counter[tuple[str, str, int]]:
+    """(eventId, state, length of properties.transactionId) of every row, read with SQL."""
+    with psycopg.connect(store_url) as connection:
+        rows = connection.execute(
+            "SELECT event_id, state, length(properties->>'transactionId') FROM people_events_outbox"
+        ).fetchall()
+    return Counter((event_id, state, length) for event_id, state, length in rows)
+
+
+def pending_kilobyte_events(event_ids: list[str]) -> Counter[tuple[str, str, int]]:
+    return Counter((event_id, "pending", 1000) for event_id in event_ids)
+
+
+REFUSED_MESSAGE = "the PostgreSQL server's disk is full: nothing was enqueued (events already enqueued are intact)"
+
+
+def test_postgres_a_full_disk_raises_and_loses_nothing(postgres_server: PostgresServer, mock: MockProcess) -> None:
+    """Enqueue until the tablespace is full (10 refusals in a row). Each refusal is QueueFull (reason "disk") and
+    stores nothing; each accepted event is stored whole, once. In the caller's transaction, the refusal leaves it
+    aborted (roll back). A drainer started on the full disk fails and tries again; once the ballast goes, enqueue
+    works again, the drainer catches up, and every accepted event is delivered exactly once."""
+    with outbox_on_a_small_disk(postgres_server) as (store_url, disk):
+        outbox = Outbox(store_url, base_url=mock.base_url, api_key=API_KEY)
+        try:
+            filled = fill(outbox, refusals_in_a_row=10)
+            assert filled.refusal is not None
+            assert filled.refusal.reason == "disk"
+            assert str(filled.refusal) == REFUSED_MESSAGE
+            assert len(filled.accepted) > 100
+            # PostgreSQL may fit a row into space it reclaims from a refused one: a few may pass between refusals
+            assert stored_rows(store_url) == pending_kilobyte_events(filled.accepted)
+            assert outbox.stats().pending == len(filled.accepted)
+
+            committed, orders = transactions_until_refused(store_url, outbox)
+            assert orders == committed  # the refused transaction's order was rolled back with it
+            assert stored_rows(store_url) == pending_kilobyte_events(filled.accepted + committed)
+
+            outbox.start()  # a drainer on the full disk: a claim writes new row versions, so it fails and waits
+            wait_until(lambda: outbox.totals is not None and outbox.totals.restarts > 0, [], "the drainer's failure")
+            assert outbox.totals is not None
+            assert (outbox.totals.last_error or "").startswith("DiskFull: ")
+
+            (disk / "ballast").unlink()
+            after = [enqueue_kilobyte(outbox, f"after-{number}") for number in range(5)]
+            accepted = filled.accepted + committed + after
+            assert outbox.flush(timeout=60)  # the drainer started again and caught up
+        finally:
+            outbox.close()
+        assert stored_ids(mock.base_url) == Counter(accepted)
+        store = open_store(store_url)
+        try:
+            assert sorted(str(record.event_id) for record in store.finished(("sent",))) == sorted(accepted)
+        finally:
+            store.close()
+
+
+def transactions_until_refused(store_url: str, outbox: Outbox) -> tuple[list[str], list[str]]:
+    """Business transactions (an order row and its event, enqueued with ``connection=``) on the full disk until one
+    is refused: the refusal is QueueFull, PostgreSQL has aborted the transaction (every statement fails until the
+    rollback). Returns the orders committed before it, and the orders table after the rollback."""
+    committed: list[str] = []
+    with psycopg.connect(store_url) as connection:
+        connection.execute("CREATE TABLE orders (id text PRIMARY KEY)")
+        connection.commit()
+        for number in range(50):
+            order = f"order-{number}"
+            connection.execute("INSERT INTO orders VALUES (%s)", (order,))
+            try:
+                enqueue_kilobyte(outbox, order, connection=connection)
+            except QueueFull as refused:
+                assert refused.reason == "disk"
+                assert str(refused) == REFUSED_MESSAGE
+                assert connection.info.transaction_status is TransactionStatus.INERROR
+                with pytest.raises(psycopg.errors.InFailedSqlTransaction):
+                    connection.execute("SELECT 1")
+                connection.rollback()
+                orders = [row[0] for row in connection.execute("SELECT id FROM orders ORDER BY id").fetchall()]
+                return committed, sorted(orders)
+            connection.commit()
+            committed.append(order)
+    pytest.fail("50 transactions fitted on a full disk")
+
+
+async def test_postgres_async_enqueue_on_a_full_disk(postgres_server: PostgresServer) -> None:
+    """AsyncOutbox: its own transaction and the caller's psycopg.AsyncConnection are refused alike on a full disk,
+    with QueueFull (reason "disk"); the caller's transaction is aborted, and nothing refused is stored."""
+    with outbox_on_a_small_disk(postgres_server) as (store_url, _):
+        with Outbox(store_url) as outbox:
+            filled = fill(outbox, refusals_in_a_row=10)
+        accepted = list(filled.accepted)
+        async with AsyncOutbox(store_url) as aoutbox:
+            refusals = 0
+            for number in range(50):
+                try:
+                    accepted.append(await aenqueue_kilobyte(aoutbox, f"async-own-{number}"))
+                except QueueFull as refused:
+                    assert (refused.reason, str(refused)) == ("disk", REFUSED_MESSAGE)
+                    refusals += 1
+                    if refusals == 3:
+                        break
+            else:
+                pytest.fail("fewer than 3 refusals in 50 enqueues on a full disk")
+            async with await psycopg.AsyncConnection.connect(store_url) as connection:
+                for number in range(50):
+                    try:
+                        await aenqueue_kilobyte(aoutbox, f"async-caller-{number}", connection=connection)
+                    except QueueFull as refused:
+                        assert (refused.reason, str(refused)) == ("disk", REFUSED_MESSAGE)
+                        assert connection.info.transaction_status is TransactionStatus.INERROR
+                        await connection.rollback()
+                        break
+                    await connection.commit()
+                    accepted.append(f"async-caller-{number}")
+                else:
+                    pytest.fail("50 transactions fitted on a full disk")
+        assert stored_rows(store_url) == pending_kilobyte_events(accepted)
+
+
+async def aenqueue_kilobyte(outbox: AsyncOutbox, event_id: str, **options: Any) -> str:
+    return await outbox.enqueue(
+        "crm-1001",
+        "addToCart",
+        identifier_type="EXTERNAL_ID",
+        properties={"transactionId": "p" * 1000},
+        event_id=event_id,
+        **options,
+    )
 
 
 @pytest.mark.slow

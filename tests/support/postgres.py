@@ -8,6 +8,7 @@ loopback only. ``fsync=False`` makes it faster for tests; benchmarks keep Postgr
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -78,6 +79,29 @@ class PostgresServer:
         with psycopg.connect(self.url, autocommit=True) as connection:
             connection.execute(f"CREATE DATABASE {name}")
         return self.database_url(name)
+
+    def drop_database(self, url: str) -> None:
+        """Drop a database `new_database()` made, closing any connection still open to it."""
+        import psycopg
+
+        name = url.rsplit("/", 1)[1]
+        with psycopg.connect(self.url, autocommit=True) as connection:
+            connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    @contextlib.contextmanager
+    def tablespace(self, location: Path) -> Iterator[str]:
+        """A new tablespace in `location` (an empty folder the server's user owns); yields its name, and drops it at
+        the end, when whatever was put in it must be gone (its database dropped, or its tables moved out)."""
+        import psycopg
+
+        name = f"ts_{uuid.uuid4().hex[:16]}"
+        with psycopg.connect(self.url, autocommit=True) as connection:
+            connection.execute(f"CREATE TABLESPACE {name} LOCATION '{location}'")
+        try:
+            yield name
+        finally:
+            with psycopg.connect(self.url, autocommit=True) as connection:
+                connection.execute(f"DROP TABLESPACE IF EXISTS {name}")
 
     def stop(self) -> None:
         try:

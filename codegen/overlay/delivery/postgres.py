@@ -230,7 +230,11 @@ class PostgresStore:
     ) -> None:
         """Insert pending events: on ``connection`` inside its open transaction (never committed here), else in a
         transaction of our own. ``max_pending`` is checked against committed pending events (transactions still
-        open elsewhere are not seen, so concurrent ones may go past it by their own events)."""
+        open elsewhere are not seen, so concurrent ones may go past it by their own events).
+
+        ``QueueFull`` writes nothing. On ``connection`` the caller must then roll back: a full disk has aborted the
+        transaction (PostgreSQL refuses every further statement, and a commit silently rolls back), and over
+        ``max_pending`` committing would keep the business change without its event."""
         rows = insert_rows(events)
         if not rows:
             return
@@ -244,10 +248,7 @@ class PostgresStore:
         except driver.errors.UndefinedTable:
             raise StoreError(f"the outbox table {TABLE} does not exist: {MISSING_TABLE_HINT}") from None
         except driver.errors.DiskFull:
-            raise QueueFull(
-                "the PostgreSQL server's disk is full: nothing was enqueued (events already enqueued are intact)",
-                reason="disk",
-            ) from None
+            raise _disk_full() from None
 
     @staticmethod
     def _insert(connection: psycopg.Connection[Any], rows: list[tuple[Any, ...]], max_pending: int | None) -> None:
@@ -282,7 +283,7 @@ class PostgresStore:
         except driver.errors.UndefinedTable:
             raise StoreError(f"the outbox table {TABLE} does not exist: {MISSING_TABLE_HINT}") from None
         except driver.errors.DiskFull:
-            raise QueueFull("the PostgreSQL server's disk is full: nothing was enqueued", reason="disk") from None
+            raise _disk_full() from None
 
     def record_invalid(self, items: Iterable[InvalidItem]) -> None:
         sql = (
@@ -420,6 +421,15 @@ class PostgresStore:
             pool_of, self._pool_of = self._pool_of, None
         if pool_of is not None and pool_of[0] == os.getpid():
             pool_of[1].close()
+
+
+def _disk_full() -> QueueFull:
+    """A full disk under the table (SQLSTATE 53100, ``disk_full``: PostgreSQL's code for ``ENOSPC`` when a heap,
+    TOAST or index file cannot grow). With the caller's connection, PostgreSQL has aborted its transaction."""
+    return QueueFull(
+        "the PostgreSQL server's disk is full: nothing was enqueued (events already enqueued are intact)",
+        reason="disk",
+    )
 
 
 def _scalar(row: tuple[Any, ...] | None) -> int:

@@ -215,7 +215,8 @@ class Outbox(_Base):
         """Durably enqueue one event and return its eventId (yours, or a new UUID). Checked as ``send`` checks
         (ValueError before anything is written). With ``connection`` (PostgreSQL), the row is written inside that
         connection's open transaction and exists only if it commits. Raises ``QueueFull`` (max_pending reached, or
-        a full disk) writing nothing."""
+        a full disk) writing nothing; with ``connection``, roll that transaction back then (a full disk has aborted
+        it)."""
         self._check_connection(connection)
         event = self._event(person_id, definition_id, identifier_type, properties, event_id, create_person)
         store = self._store()
