@@ -237,11 +237,16 @@ class MockHttpProtocol(HttpToolsProtocol):
 
     def close_if_expired(self, now: float) -> None:
         """Close the connection if it passed its body deadline or, idle, its head or keep-alive deadline (called
-        by the sweeper). The body deadline is not enforced while the server itself has paused reading (a
-        pipelined request waiting for the one before it, or a body the app has yet to take in)."""
+        by the sweeper). The body deadline is not enforced while the request is pipelined behind another (its
+        term starts when it does) or while reading is paused for a body the app has yet to take in."""
         if self.transport.is_closing():
             return
-        if self._body_deadline is not None and now >= self._body_deadline and not self.flow.read_paused:
+        if (
+            self._body_deadline is not None
+            and now >= self._body_deadline
+            and not self.pipeline
+            and not self.flow.read_paused
+        ):
             self._end_stalled_body()
             return
         expired = (self._head_deadline is not None and now >= self._head_deadline) or (
@@ -259,7 +264,7 @@ class MockHttpProtocol(HttpToolsProtocol):
         if self.pipeline:
             cycle, app = self.pipeline.pop()
             self._start_asgi_task(cycle, app)
-            if self._body_deadline is not None:  # reading was paused while it waited: its body gets a full term
+            if self._body_deadline is not None:  # its body's term starts now that it runs
                 self._body_deadline = time.monotonic() + self.edge.body_timeout
             return
         self.last_activity = now = time.monotonic()
