@@ -14,7 +14,8 @@ with (docs/ARCHITECTURE.md, 'HTTP edge'):
 - a body timeout: a request whose body is not complete within `body_timeout` seconds of its head (in total, so
   trickling cannot extend it) is ended: the app waiting for the body sees a disconnect (nothing is stored) and,
   unless it has begun its answer, the client gets a JSON 408 before the connection is closed. The deadline is
-  cleared when the body is complete: a slow app (the `delay` fault) is never cut.
+  cleared when the body is complete, so a slow app (the `delay` fault) is never cut, and a pipelined request's
+  term starts when it runs. Either deadline is enforced by one `Sweeper` per server, not a timer per request.
 - a connection cap below the file-descriptor limit (the soft limit is raised to the hard one at startup):
   at the cap, the longest-idle connection is closed to make room, or, when every connection is busy, the new
   one is refused; either way at most one warning per CONNECTION_WARNING_INTERVAL_SECONDS, never a log storm.
