@@ -17,6 +17,7 @@ import uvicorn
 
 from people_events_mock.app import create_app
 from people_events_mock.constants import (
+    DEFAULT_BODY_TIMEOUT_SECONDS,
     DEFAULT_HEADER_TIMEOUT_SECONDS,
     DEFAULT_KEEP_ALIVE_TIMEOUT_SECONDS,
     DEFAULT_MAX_STORE_BYTES,
@@ -93,6 +94,13 @@ def _parser() -> argparse.ArgumentParser:
         help="close a connection that has not sent a complete request head in S seconds (default: %(default)s)",
     )
     parser.add_argument(
+        "--body-timeout",
+        type=_seconds,
+        metavar="S",
+        default=DEFAULT_BODY_TIMEOUT_SECONDS,
+        help="answer 408 and close when a request body is not complete S seconds after its head (default: %(default)s)",
+    )
+    parser.add_argument(
         "--keep-alive-timeout",
         type=_seconds,
         metavar="S",
@@ -153,6 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         app,
         log_level=args.log_level,
         header_timeout=args.header_timeout,
+        body_timeout=args.body_timeout,
         keep_alive_timeout=args.keep_alive_timeout,
         max_connections=args.max_connections,
     )

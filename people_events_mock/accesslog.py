@@ -4,7 +4,8 @@ Logger ``people_events_mock``, level INFO, e.g.
 ``POST /peopleevents/2/persons/<redacted>/definitions/addToCart/events 201 1.3ms``.
 The path is the normalised one (see paths.py), the query string and headers are never logged. A client that
 leaves before its response is one INFO line (``aborted``), never a 500 with a traceback; a request that the
-HTTP server itself answered mid-body (a chunk-framing error) logs the 400 it got.
+HTTP server itself answered mid-body (a chunk-framing error, or a body not complete within the body timeout)
+logs the 400 or 408 it got.
 """
 
 from __future__ import annotations

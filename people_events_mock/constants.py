@@ -65,6 +65,8 @@ MAX_PAGE_BYTES: Final = 16 * 1024 * 1024
 MAX_REQUEST_HEAD_BYTES: Final = 1024 * 1024
 #: A connection must complete a request head within this time of opening or of its previous response.
 DEFAULT_HEADER_TIMEOUT_SECONDS: Final = 10.0
+#: A request's body must be complete within this time of its head (in total: trickling does not extend it).
+DEFAULT_BODY_TIMEOUT_SECONDS: Final = 10.0
 #: A keep-alive connection with no new request for this long is closed.
 DEFAULT_KEEP_ALIVE_TIMEOUT_SECONDS: Final = 5.0
 #: File descriptors kept free below the soft limit for everything but client connections (listening

@@ -1,7 +1,8 @@
 """Infobip's error envelope, and the one renderer every error of the mock goes through.
 
 Every error the mock answers, its own (`ApiError`), the framework's (404 for an unknown path, 405 for a wrong
-method, 500 for a bug) and the HTTP server's (400 for an unparseable request, 505), is JSON of the form::
+method, 500 for a bug) and the HTTP server's (400 for an unparseable request, 408 for a stalled body, 505), is
+JSON of the form::
 
     {"requestError": {"serviceException": {"messageId": "...", "text": "...", "validationErrors": {...}}}}
 
@@ -45,6 +46,7 @@ MESSAGE_IDS: Mapping[int, str] = {
     status.HTTP_403_FORBIDDEN: "FORBIDDEN",
     status.HTTP_404_NOT_FOUND: "NOT_FOUND",
     status.HTTP_405_METHOD_NOT_ALLOWED: "METHOD_NOT_ALLOWED",
+    status.HTTP_408_REQUEST_TIMEOUT: "REQUEST_TIMEOUT",
     status.HTTP_409_CONFLICT: "CONFLICT",
     status.HTTP_413_CONTENT_TOO_LARGE: "PAYLOAD_TOO_LARGE",
     status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: "UNSUPPORTED_MEDIA_TYPE",

@@ -11,6 +11,11 @@ with (docs/ARCHITECTURE.md, 'HTTP edge'):
 - a header timeout: a connection that has not completed a request head within `header_timeout` seconds of
   opening or of its last response is closed, however slowly it trickles bytes; uvicorn's keep-alive timeout
   closes connections that stay quiet after a response.
+- a body timeout: a request whose body is not complete within `body_timeout` seconds of its head (in total, so
+  trickling cannot extend it) is ended: the app waiting for the body sees a disconnect (nothing is stored) and,
+  unless it has begun its answer, the client gets a JSON 408 before the connection is closed. The deadline is
+  cleared when the body is complete, so a slow app (the `delay` fault) is never cut, and a pipelined request's
+  term starts when it runs. Either deadline is enforced by one `Sweeper` per server, not a timer per request.
 - a connection cap below the file-descriptor limit (the soft limit is raised to the hard one at startup):
   at the cap, the longest-idle connection is closed to make room, or, when every connection is busy, the new
   one is refused; either way at most one warning per CONNECTION_WARNING_INTERVAL_SECONDS, never a log storm.
@@ -42,6 +47,7 @@ from people_events_mock.accesslog import SERVER_ANSWERED
 from people_events_mock.admin import is_loopback
 from people_events_mock.constants import (
     CONNECTION_WARNING_INTERVAL_SECONDS,
+    DEFAULT_BODY_TIMEOUT_SECONDS,
     DEFAULT_HEADER_TIMEOUT_SECONDS,
     DEFAULT_KEEP_ALIVE_TIMEOUT_SECONDS,
     MAX_REQUEST_HEAD_BYTES,
@@ -71,7 +77,11 @@ logger = logging.getLogger("people_events_mock")
 INVALID_HTTP_TEXT: Final = "Invalid HTTP request"
 _VERSION_TEXT: Final = "HTTP version not supported: use HTTP/1.1"
 _SUPPORTED_VERSIONS: Final = frozenset({"1.0", "1.1"})
-_STATUS_LINES: Final = {400: b"HTTP/1.1 400 Bad Request\r\n", 505: b"HTTP/1.1 505 HTTP Version Not Supported\r\n"}
+_STATUS_LINES: Final = {
+    400: b"HTTP/1.1 400 Bad Request\r\n",
+    408: b"HTTP/1.1 408 Request Timeout\r\n",
+    505: b"HTTP/1.1 505 HTTP Version Not Supported\r\n",
+}
 
 
 def exposure_warning(host: str) -> str | None:
@@ -190,6 +200,7 @@ class EdgeSettings:
 
     spec: SpecFacts
     header_timeout: float
+    body_timeout: float
     keep_alive_timeout: float
     guard: ConnectionGuard
     sweeper: Sweeper
@@ -206,8 +217,10 @@ class MockHttpProtocol(HttpToolsProtocol):
         self._in_head = True
         self._head_bytes = 0
         self.last_activity = time.monotonic()
-        # Deadlines (monotonic seconds) the sweeper enforces: a complete head, and new data on a kept-alive one.
+        # Deadlines (monotonic seconds) the sweeper enforces: a complete head, a complete body once the head is,
+        # and new data on a kept-alive connection.
         self._head_deadline: float | None = None
+        self._body_deadline: float | None = None
         self._idle_deadline: float | None = None
 
     @property
@@ -224,11 +237,23 @@ class MockHttpProtocol(HttpToolsProtocol):
         self.edge.sweeper.start(self.loop, self.connections)
 
     def close_if_expired(self, now: float) -> None:
-        """Close the connection if, idle, it passed its head or keep-alive deadline (called by the sweeper)."""
+        """Close the connection if it passed its body deadline or, idle, its head or keep-alive deadline (called
+        by the sweeper). The body deadline is not enforced while the request is pipelined behind another (its
+        term starts when it does) or while reading is paused for a body the app has yet to take in."""
+        if self.transport.is_closing():
+            return
+        if (
+            self._body_deadline is not None
+            and now >= self._body_deadline
+            and not self.pipeline
+            and not self.flow.read_paused
+        ):
+            self._end_stalled_body()
+            return
         expired = (self._head_deadline is not None and now >= self._head_deadline) or (
             self._idle_deadline is not None and now >= self._idle_deadline
         )
-        if expired and self.is_idle and not self.transport.is_closing():
+        if expired and self.is_idle:
             self.transport.close()
 
     def on_response_complete(self) -> None:
@@ -240,6 +265,8 @@ class MockHttpProtocol(HttpToolsProtocol):
         if self.pipeline:
             cycle, app = self.pipeline.pop()
             self._start_asgi_task(cycle, app)
+            if self._body_deadline is not None:  # its body's term starts now that it runs
+                self._body_deadline = time.monotonic() + self.edge.body_timeout
             return
         self.last_activity = now = time.monotonic()
         self._head_deadline = now + self.edge.header_timeout
@@ -271,6 +298,7 @@ class MockHttpProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._in_head = False
         self._head_deadline = None
+        self._body_deadline = time.monotonic() + self.edge.body_timeout
         if self.parser.get_http_version() not in _SUPPORTED_VERSIONS:
             raise _VersionNotSupported
         authority = _absolute_form_authority(self.url)
@@ -279,21 +307,43 @@ class MockHttpProtocol(HttpToolsProtocol):
             self.headers.append((b"host", authority))
         super().on_headers_complete()
 
+    def on_message_complete(self) -> None:
+        self._body_deadline = None
+        super().on_message_complete()
+
     # --- answers of the server itself -------------------------------------------------------------------------
 
     def send_400_response(self, msg: str) -> None:
         self._reject(400)
 
     def _reject(self, status_code: int) -> None:
-        """Answer `status_code` as JSON in Infobip's envelope, and close the connection."""
+        """Answer `status_code` (400 or 505) as JSON in Infobip's envelope, close the connection, and log it."""
         if self.transport.is_closing():
             return
         text = _VERSION_TEXT if status_code == 505 else INVALID_HTTP_TEXT
+        if self._answer_and_close(status_code, text):
+            logger.info("- <unparseable request> %d (%s)", status_code, text)
+
+    def _end_stalled_body(self) -> None:
+        """The body deadline passed: a JSON 408 if the app has not begun its answer, and close the connection.
+
+        Not logged here: the app, waiting for the body, sees a disconnect, and the access log's line for the
+        request says "408 (answered by the HTTP server)".
+        """
+        if self.cycle is None or self.cycle.response_complete:  # answered without reading the body: just close
+            self.transport.close()
+            return
+        text = f"The request body was not complete within {self.edge.body_timeout:g} s"
+        self._answer_and_close(408, text)
+
+    def _answer_and_close(self, status_code: int, text: str) -> bool:
+        """Answer `status_code` with `text` as JSON in Infobip's envelope, and close the connection. False when
+        the app had begun its answer already: then the connection is only dropped."""
         body = error_body(status_code, text, spec=self.edge.spec)
         if self.cycle is not None and not self.cycle.response_complete:
             if self.cycle.response_started:  # the app is answering already: just drop the connection
                 self.transport.close()
-                return
+                return False
             self.cycle.scope[SERVER_ANSWERED] = status_code  # type: ignore[typeddict-unknown-key]
             # The app, waiting for the body, sees a disconnect; its late answer, if any, goes nowhere.
             self.cycle.disconnected = True
@@ -310,7 +360,7 @@ class MockHttpProtocol(HttpToolsProtocol):
             )
         )
         self.transport.close()
-        logger.info("- <unparseable request> %d (%s)", status_code, text)
+        return True
 
 
 class _CoalescingTransport(asyncio.Transport):
@@ -428,6 +478,7 @@ def uvicorn_config(
     *,
     log_level: str = "warning",
     header_timeout: float = DEFAULT_HEADER_TIMEOUT_SECONDS,
+    body_timeout: float = DEFAULT_BODY_TIMEOUT_SECONDS,
     keep_alive_timeout: float = DEFAULT_KEEP_ALIVE_TIMEOUT_SECONDS,
     max_connections: int | None = None,
 ) -> Config:
@@ -441,9 +492,10 @@ def uvicorn_config(
     edge = EdgeSettings(
         spec=spec,
         header_timeout=header_timeout,
+        body_timeout=body_timeout,
         keep_alive_timeout=keep_alive_timeout,
         guard=ConnectionGuard(cap=min(fd_cap, max_connections or fd_cap)),
-        sweeper=Sweeper(interval=min(1.0, max(0.05, min(header_timeout, keep_alive_timeout) / 5))),
+        sweeper=Sweeper(interval=min(1.0, max(0.05, min(header_timeout, body_timeout, keep_alive_timeout) / 5))),
     )
     protocol = type("ServerHttpProtocol", (MockHttpProtocol,), {"edge": edge})
     QuietInjectedResets.install()

@@ -20,7 +20,7 @@ import pytest
 from starlette.applications import Starlette
 
 from people_events_mock import create_app, mock_state
-from people_events_mock.testing import mock_process, serve
+from people_events_mock.testing import mock_process, read_events, serve
 from tests.support.mock_api import API_KEY, event_path
 from tests.support.rawhttp import parse_response, socket_exchange
 
@@ -128,6 +128,105 @@ def test_stalled_and_idle_connections_are_closed_within_the_timeouts() -> None:
             assert client.get("/_mock/health").status_code == 200  # a new connection: the old one was closed
         log = served_mock.log_path.read_text()
         assert "Traceback" not in log
+
+
+def _trickle_until_closed(sock: socket.socket, data: bytes, interval: float) -> float | None:
+    """Send `data` a byte every `interval` seconds; seconds until the peer closed `sock`, or None if it never did."""
+    started = time.monotonic()
+    for byte in data:
+        try:
+            sock.sendall(bytes([byte]))
+        except OSError:
+            return time.monotonic() - started
+        if _closed_within(sock, interval) is not None:
+            return time.monotonic() - started
+    return None
+
+
+@pytest.mark.slow
+def test_stalled_and_trickled_bodies_are_408_and_closed_within_the_body_timeout() -> None:
+    """--body-timeout 1: a body half-sent then stalled gets a JSON 408 and the connection is closed after about
+    1 s, and so is a body trickled a byte every 0.2 s (the deadline is a total, not per read). Neither stores
+    anything, each logs one INFO line, and the server answers a normal send afterwards."""
+    head = _request(SEND).replace(b"Content-Length: 0", b"Content-Length: 1000")
+    with mock_process(options=["--body-timeout", "1"], log_level="info") as served_mock:
+        address = ("127.0.0.1", served_mock.port)
+        with socket.create_connection(address, timeout=10) as stalled:
+            stalled.sendall(head + b'{"eventId": "stalled", "properties": ')
+            started = time.monotonic()
+            received = b""
+            while chunk := stalled.recv(65536):
+                received += chunk
+            closed_at = time.monotonic() - started
+        assert 0.8 <= closed_at <= 5.0, closed_at
+        response = parse_response(received)
+        assert response.status == 408
+        assert response.json()["requestError"]["serviceException"]["messageId"] == "REQUEST_TIMEOUT"
+        assert response.header("connection") == "close"
+
+        with socket.create_connection(address, timeout=10) as trickler:
+            trickler.sendall(head)
+            trickle_closed_at = _trickle_until_closed(trickler, b'{"eventId": "trickled",' + b" " * 7, 0.2)  # 6 s
+        assert trickle_closed_at is not None
+        assert 0.8 <= trickle_closed_at <= 5.0, trickle_closed_at
+
+        assert read_events(served_mock.base_url) == []
+        normal = httpx.post(
+            served_mock.base_url + SEND,
+            json={"eventId": "after"},
+            headers={"Authorization": f"App {API_KEY}"},
+            timeout=10,
+        )
+        assert normal.status_code == 201
+        assert [event["eventId"] for event in read_events(served_mock.base_url)] == ["after"]
+        lines = [line for line in served_mock.log_path.read_text().splitlines() if " people_events_mock: POST " in line]
+        assert len(lines) == 3, lines
+        assert sum("408 (answered by the HTTP server)" in line for line in lines) == 2, lines
+        assert "Traceback" not in served_mock.log_path.read_text()
+
+
+def _read_response(sock: socket.socket) -> bytes:
+    """One response with a Content-Length body, read from `sock`."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        received += sock.recv(65536)
+    head, _, body = received.partition(b"\r\n\r\n")
+    length = int(next(line for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))[15:])
+    while len(body) < length:
+        body += sock.recv(65536)
+    return head + b"\r\n\r\n" + body
+
+
+@pytest.mark.slow
+def test_body_timeout_never_cuts_work_after_the_body_or_a_pipelined_request_waiting_its_turn() -> None:
+    """--body-timeout 1: a send whose `delay=1500` fault runs after its complete body still gets its 201. A
+    request pipelined behind a delayed one, its body unfinished past 1 s from its head, is not cut while it waits:
+    its term starts when it runs, and the rest of its body sent 0.4 s later gets its 201."""
+    delayed = _request(SEND, b'{"eventId": "delayed"}', extra="X-Mock-Fault: delay=1200\r\n")
+    pipelined = _request(SEND, b'{"eventId": "pipelined"}')
+    with mock_process(options=["--body-timeout", "1"]) as served_mock:
+        started = time.monotonic()
+        response = httpx.post(
+            served_mock.base_url + SEND,
+            json={"eventId": "alone"},
+            headers={"Authorization": f"App {API_KEY}", "X-Mock-Fault": "delay=1500"},
+            timeout=10,
+        )
+        assert response.status_code == 201
+        assert time.monotonic() - started >= 1.5
+
+        with socket.create_connection(("127.0.0.1", served_mock.port), timeout=10) as sock:
+            sock.sendall(delayed.replace(b"Connection: close\r\n", b"") + pipelined[:-10])
+            first = _read_response(sock)  # after 1.2 s: past 1 s from the pipelined request's head
+            time.sleep(0.4)
+            sock.sendall(pipelined[-10:])
+            received = b""
+            while chunk := sock.recv(65536):
+                received += chunk
+        assert first.startswith(b"HTTP/1.1 201 "), first
+        assert received.startswith(b"HTTP/1.1 201 "), received
+        stored = [event["eventId"] for event in read_events(served_mock.base_url)]
+        assert stored == ["alone", "delayed", "pipelined"]
 
 
 # --- the connection cap --------------------------------------------------------------------------------------
