@@ -6,6 +6,9 @@ head a byte at a time could hold a sync send for (bytes) x (read timeout). (The 
 ``asyncio.timeout`` bounds its whole attempt.) httpcore's network backends are public API; httpx has no public way
 to give its transports one (encode/httpx#3749), so ``bound_by_deadlines`` sets it on the pools an httpx client built.
 Without those attributes (another httpx), sends keep the per-operation bounds only.
+
+Not on pools that may speak HTTP/2: there one connection carries many requests, and one send's deadline must not end
+the reads and writes that the others wait on (httpcore fails every stream of a connection whose I/O failed).
 """
 
 from __future__ import annotations
@@ -14,10 +17,14 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, Final
 
 import httpcore
 import httpx
+
+WRITE_CHUNK_BYTES: Final = 16 * 1024
+"""Writes go out in chunks of this size, each with the time then left: a peer that reads slowly cannot stretch one
+write (httpcore gives every partial ``send`` the whole timeout) far past the deadline."""
 
 _attempt_deadline: ContextVar[float | None] = ContextVar("people_events_attempt_deadline", default=None)
 """``time.monotonic()`` at which the current thread's attempt must end; None outside a facade's send."""
@@ -51,7 +58,12 @@ class _DeadlineStream(httpcore.NetworkStream):
         return self._stream.read(max_bytes, _capped(timeout, httpcore.ReadTimeout))
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._stream.write(buffer, _capped(timeout, httpcore.WriteTimeout))
+        if not buffer:  # h11's end of a Content-Length body: nothing goes out, so nothing can run late
+            self._stream.write(buffer, timeout)
+            return
+        view = memoryview(buffer)
+        for start in range(0, len(view), WRITE_CHUNK_BYTES):
+            self._stream.write(bytes(view[start : start + WRITE_CHUNK_BYTES]), _capped(timeout, httpcore.WriteTimeout))
 
     def close(self) -> None:
         self._stream.close()
@@ -88,18 +100,24 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         return _DeadlineStream(self._backend.connect_unix_socket(path, capped, socket_options))
 
     def sleep(self, seconds: float) -> None:
+        """httpcore's wait between connect retries (``retries=``): never past the deadline."""
+        left = _capped(None, httpcore.ConnectTimeout)
+        if left is not None and left <= seconds:
+            raise httpcore.ConnectTimeout("the send's deadline passes before the next connect")
         self._backend.sleep(seconds)
 
 
 def bound_by_deadlines(client: httpx.Client) -> int:
     """Give the deadline backend to the pool of every ``httpx.HTTPTransport`` that ``client`` sends through: its
-    default transport and its mounts (proxies included). Other transport classes are left alone. Outside a facade's
-    send the backend changes nothing. Returns how many pools were changed."""
+    default transport and its mounts (proxies included), unless the pool may speak HTTP/2. Other transport classes
+    are left alone. Outside a facade's send the backend changes nothing. Returns how many pools were changed."""
     transports = [getattr(client, "_transport", None), *getattr(client, "_mounts", {}).values()]
     changed = 0
     for transport in transports:
         pool = getattr(transport, "_pool", None) if type(transport) is httpx.HTTPTransport else None
         backend = getattr(pool, "_network_backend", None)
+        if getattr(pool, "_http2", True):
+            continue
         if isinstance(backend, httpcore.NetworkBackend) and not isinstance(backend, _DeadlineBackend):
             pool._network_backend = _DeadlineBackend(backend)  # type: ignore[union-attr]
             changed += 1

@@ -55,12 +55,19 @@ def read_or_blank(response: httpx.Response, state: SendState | None = None) -> h
             response.read()
             return response
         chunks = []
-        for chunk in response.iter_bytes():
-            chunks.append(chunk)
-            if state.past_deadline():
-                response.close()
-                state.may_be_stored = state.may_be_stored or may_have_stored(response)
-                raise state.deadline_exceeded("while the response was arriving")
+        try:
+            for chunk in response.iter_bytes():
+                chunks.append(chunk)
+                if state.past_deadline():
+                    break
+        except httpx.TimeoutException:
+            if not state.past_deadline():
+                raise
+        if state.past_deadline():
+            # The status is known: it, not the cut read, says whether the event may be stored (a 4xx stores nothing).
+            response.close()
+            state.may_be_stored = state.may_be_stored or may_have_stored(response)
+            raise state.deadline_exceeded("while the response was arriving")
         return _with_body(response, b"".join(chunks))
     except _UNREADABLE:
         response.close()

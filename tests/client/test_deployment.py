@@ -12,6 +12,7 @@ import logging
 import multiprocessing
 import os
 import pickle
+import socket
 import threading
 import time
 from collections import Counter
@@ -35,7 +36,14 @@ from people_events_mock.testing import MockProcess, mock_process
 from tests.support.forking import describe_error, in_forked_children
 from tests.support.mock_admin import clear_faults, reset, set_fault, stored_events
 from tests.support.redis_server import RedisServer
-from tests.support.servers import json_body, scripted_http_server, silent_server, trickling_server
+from tests.support.servers import (
+    closed_port,
+    json_body,
+    scripted_http_server,
+    silent_server,
+    slow_reading_server,
+    trickling_server,
+)
 
 KEY = "mock-api-key"
 
@@ -382,6 +390,45 @@ def test_a_sync_send_to_a_trickling_server_ends_at_its_deadline(trickle_head: bo
             people.send("1001", "addToCart", identifier_type="ID", event_id="slow")
     assert time.monotonic() - started < 1.5
     assert caught.value.may_be_stored is True
+
+
+def test_a_sync_send_ends_at_its_deadline_when_the_server_reads_the_request_slowly() -> None:
+    """A 400 KB event to a server that reads 4 KB every 50 ms (about 5 s for the request), with a small send buffer:
+    the writes take at most the time left, so the send ends near its 0.5 s deadline."""
+    small_send_buffer = [(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)]
+    with slow_reading_server(chunk=4096, interval=0.05) as url:
+        people = PeopleEvents(url, KEY, deadline=0.5, http_client_args={"socket_options": small_send_buffer})
+        started = time.monotonic()
+        with pytest.raises(DeadlineExceeded):
+            people.send("1001", "addToCart", identifier_type="ID", properties={"blob": "x" * 400_000})
+    assert time.monotonic() - started < 1.5
+
+
+def test_connect_retries_never_wait_past_the_deadline() -> None:
+    """httpcore's own connect retries (``retries=4``: waits of 0.5, 1 and 2 s) against a refused port: the send
+    ends within its 0.3 s deadline and knows that nothing was sent."""
+    people = PeopleEvents(
+        f"http://127.0.0.1:{closed_port()}", KEY, deadline=0.3, max_retries=0, http_client_args={"retries": 4}
+    )
+    started = time.monotonic()
+    with pytest.raises(PeopleEventsError) as caught:
+        people.send("1001", "addToCart", identifier_type="ID")
+    assert time.monotonic() - started < 0.6
+    assert caught.value.may_be_stored is False
+    assert caught.value.status is None
+
+
+def test_a_trickled_4xx_body_cut_at_the_deadline_says_nothing_was_stored() -> None:
+    """A 400 whose body trickles past the deadline: the send ends at it, and the status (a 4xx stores nothing), not
+    the cut read, decides ``may_be_stored``."""
+    head = b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n" % len(
+        TRICKLED_BODY
+    )
+    with trickling_server(head=head, body=TRICKLED_BODY, interval=0.1, trickle_head=False) as url:
+        people = PeopleEvents(url, KEY, deadline=0.5, timeout=5.0)
+        with pytest.raises(DeadlineExceeded) as caught:
+            people.send("1001", "addToCart", identifier_type="ID", event_id="slow")
+    assert caught.value.may_be_stored is False
 
 
 def test_a_sync_send_through_a_proxy_mount_is_bounded_by_its_deadline() -> None:

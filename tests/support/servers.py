@@ -16,10 +16,15 @@ Script = Callable[[str, str, bytes], tuple[int, dict[str, str], bytes]]
 
 
 @contextmanager
-def tcp_server(handle: Callable[[socket.socket, threading.Event], None]) -> Iterator[int]:
+def tcp_server(
+    handle: Callable[[socket.socket, threading.Event], None], *, receive_buffer: int | None = None
+) -> Iterator[int]:
     """A TCP server on 127.0.0.1 that runs ``handle(connection, stop)`` on a thread per accepted connection; yields
-    its port. ``stop`` is set when the context ends; the connections are closed then too."""
+    its port. ``stop`` is set when the context ends; the connections are closed then too. ``receive_buffer`` sets
+    the accepted sockets' SO_RCVBUF (set on the listener, so that it shapes the TCP window from the start)."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if receive_buffer is not None:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
     listener.bind(("127.0.0.1", 0))
     listener.listen(128)
     listener.settimeout(0.05)
@@ -111,6 +116,31 @@ def trickling_server(*, head: bytes, body: bytes, interval: float, trickle_head:
 
     with tcp_server(answer) as port:
         yield f"http://127.0.0.1:{port}"
+
+
+@contextmanager
+def slow_reading_server(*, chunk: int, interval: float) -> Iterator[str]:
+    """An HTTP server on 127.0.0.1 that reads ``chunk`` bytes every ``interval`` seconds through a small receive
+    buffer and never answers (a slow proxy, say); yields its base URL."""
+
+    def read_slowly(conn: socket.socket, stop: threading.Event) -> None:
+        conn.settimeout(5)
+        try:
+            while not stop.wait(interval) and conn.recv(chunk):
+                pass
+        except OSError:
+            return
+
+    with tcp_server(read_slowly, receive_buffer=chunk) as port:
+        yield f"http://127.0.0.1:{port}"
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (connections to it are refused)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
 
 
 def json_body(payload: object) -> bytes:
