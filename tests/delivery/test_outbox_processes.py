@@ -20,13 +20,14 @@ import psycopg
 import pytest
 from psycopg.pq import TransactionStatus
 
-from people_events_client.outbox import AsyncOutbox, Outbox, QueueFull, StoreError, open_store
+from people_events_client.outbox import AsyncOutbox, Outbox, QueueFull, StoreError, StoreUnavailable, open_store
 from people_events_mock.testing import MockProcess
 from tests.support.bulk import API_KEY, environment
 from tests.support.full_disk import enqueue_kilobyte, fill, small_tmpfs
 from tests.support.mock_admin import clear_faults, set_faults, stored_events
 from tests.support.postgres import PostgresServer
 from tests.support.redis_server import RedisServer
+from tests.support.servers import closed_port
 
 MIXED_FAULTS = {"500-after-store": 0.03, "reset-after-store": 0.03, "500": 0.03, "reset": 0.02, "delay=30": 0.2}
 DRAIN_TIMEOUT_SECONDS = 120
@@ -180,6 +181,49 @@ def test_postgres_enqueue_inside_the_callers_transaction(migrated: str, mock: Mo
     assert outbox.flush(timeout=60)
     outbox.close()
     assert stored_ids(mock.base_url) == Counter(["order-committed"])
+
+
+def test_postgres_a_lost_connection_raises_store_unavailable_with_the_event_id(
+    migrated: str, mock: MockProcess
+) -> None:
+    """The server ends the application's connection mid-transaction (a restart, a failover): ``enqueue`` raises
+    ``StoreUnavailable`` carrying the eventId it was enqueueing, not a raw psycopg error. The application retries
+    the business transaction with that eventId on a new connection; the event is delivered once."""
+    outbox = Outbox(migrated, base_url=mock.base_url, api_key=API_KEY)
+    with psycopg.connect(migrated, autocommit=True) as setup:
+        setup.execute("CREATE TABLE orders (id text PRIMARY KEY)")
+    connection = psycopg.connect(migrated)
+    connection.execute("SELECT 1")  # a transaction is open
+    with psycopg.connect(migrated, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (connection.info.backend_pid,))
+    with pytest.raises(StoreUnavailable, match="enqueue it again with the same event_id") as caught:
+        outbox.enqueue("crm-1001", "addToCart", identifier_type="EXTERNAL_ID", connection=connection)
+    connection.close()
+    event_id = caught.value.event_id
+    assert event_id is not None
+    with psycopg.connect(migrated) as retry, retry.transaction():
+        retry.execute("INSERT INTO orders VALUES ('order-retried')")
+        enqueued = outbox.enqueue(
+            "crm-1001", "addToCart", identifier_type="EXTERNAL_ID", event_id=event_id, connection=retry
+        )
+    assert enqueued == event_id
+    outbox.start()
+    assert outbox.flush(timeout=60)
+    outbox.close()
+    assert stored_ids(mock.base_url) == Counter([event_id])
+
+
+def test_postgres_an_unreachable_server_raises_store_unavailable(mock: MockProcess) -> None:
+    """No server at the store's address: ``enqueue`` raises ``StoreUnavailable`` with the eventId and the reason in
+    one line, not a raw psycopg error."""
+    outbox = Outbox(f"postgresql://postgres@127.0.0.1:{closed_port()}/outbox", base_url=mock.base_url, api_key=API_KEY)
+    try:
+        with pytest.raises(StoreUnavailable, match=r"cannot connect to the PostgreSQL outbox: .*refused") as caught:
+            outbox.enqueue("crm-1001", "addToCart", identifier_type="EXTERNAL_ID", event_id="unreachable-1")
+    finally:
+        outbox.close()
+    assert caught.value.event_id == "unreachable-1"
+    assert "\n" not in str(caught.value)
 
 
 async def aplace_order(

@@ -12,7 +12,7 @@ This package needs only the client's own dependencies (no ``rich``).
 """
 
 from .engine import Drainer, DrainStats, Halt, RoundPolicy, classify
-from .errors import QueueFull, StoreError
+from .errors import QueueFull, StoreError, StoreUnavailable
 from .events import Claimed, Counts, FinishedRecord, Invalid, InvalidItem, NewEvent, Outcome, Rejected, Retry, Sent
 from .facades import drain_facades
 from .postgres import PostgresStore
@@ -43,6 +43,7 @@ __all__ = (
     "Sent",
     "Store",
     "StoreError",
+    "StoreUnavailable",
     "classify",
     "drain_facades",
     "event_problems",

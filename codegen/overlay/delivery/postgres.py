@@ -22,7 +22,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .errors import QueueFull, StoreError
+from .errors import QueueFull, StoreError, StoreUnavailable
 from .events import Claimed, Counts, FinishedRecord, Invalid, InvalidItem, NewEvent, Outcome, Rejected, Retry, Sent
 from .records import claimed_events, finished_record, insert_rows, problem_text, room_error, to_json
 
@@ -160,7 +160,7 @@ class PostgresStore:
                 self._conninfo, connect_timeout=max(1, round(self._connect_timeout)), application_name="people-events"
             )
         except driver.Error as err:
-            raise StoreError(f"cannot connect to the PostgreSQL outbox: {_first_line(err)}") from None
+            raise StoreUnavailable(f"cannot connect to the PostgreSQL outbox: {_first_line(err)}") from None
         return connection
 
     def _pool(self) -> psycopg_pool.ConnectionPool[Any]:
@@ -249,6 +249,8 @@ class PostgresStore:
             raise StoreError(f"the outbox table {TABLE} does not exist: {MISSING_TABLE_HINT}") from None
         except driver.errors.DiskFull:
             raise _disk_full() from None
+        except driver.OperationalError as err:  # psycopg_pool's PoolTimeout too
+            raise _unavailable(err) from err
 
     @staticmethod
     def _insert(connection: psycopg.Connection[Any], rows: list[tuple[Any, ...]], max_pending: int | None) -> None:
@@ -284,6 +286,8 @@ class PostgresStore:
             raise StoreError(f"the outbox table {TABLE} does not exist: {MISSING_TABLE_HINT}") from None
         except driver.errors.DiskFull:
             raise _disk_full() from None
+        except driver.OperationalError as err:  # psycopg_pool's PoolTimeout too
+            raise _unavailable(err) from err
 
     def record_invalid(self, items: Iterable[InvalidItem]) -> None:
         sql = (
@@ -429,6 +433,13 @@ def _disk_full() -> QueueFull:
     return QueueFull(
         "the PostgreSQL server's disk is full: nothing was enqueued (events already enqueued are intact)",
         reason="disk",
+    )
+
+
+def _unavailable(error: Exception) -> StoreUnavailable:
+    return StoreUnavailable(
+        f"the PostgreSQL outbox could not be written ({type(error).__name__}: {_first_line(error)}); the event may "
+        "or may not be enqueued: enqueue it again with the same event_id"
     )
 
 

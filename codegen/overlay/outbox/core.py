@@ -16,7 +16,16 @@ from typing import TYPE_CHECKING, Any, Self
 
 from .. import AsyncPeopleEvents, FleetLimiter, validate_event
 from ..auth import Auth
-from ..delivery import Counts, FinishedRecord, NewEvent, OutboxStore, PostgresStore, RoundPolicy, drain_facades
+from ..delivery import (
+    Counts,
+    FinishedRecord,
+    NewEvent,
+    OutboxStore,
+    PostgresStore,
+    RoundPolicy,
+    StoreError,
+    drain_facades,
+)
 from ..models import IdentifierType
 from .runner import DrainLoop, DrainOptions, DrainTotals
 from .stores import StoreURL, is_postgres, open_store
@@ -220,11 +229,15 @@ class Outbox(_Base):
         self._check_connection(connection)
         event = self._event(person_id, definition_id, identifier_type, properties, event_id, create_person)
         store = self._store()
-        if connection is not None:
-            assert isinstance(store, PostgresStore)
-            store.enqueue([event], connection=connection, max_pending=self._max_pending)
-        else:
-            store.enqueue([event], max_pending=self._max_pending)
+        try:
+            if connection is not None:
+                assert isinstance(store, PostgresStore)
+                store.enqueue([event], connection=connection, max_pending=self._max_pending)
+            else:
+                store.enqueue([event], max_pending=self._max_pending)
+        except StoreError as err:
+            err.event_id = event.event_id
+            raise
         self._wake()
         return event.event_id
 
@@ -327,11 +340,15 @@ class AsyncOutbox(_Base):
         self._check_connection(connection)
         event = self._event(person_id, definition_id, identifier_type, properties, event_id, create_person)
         store = self._store()
-        if connection is not None:
-            assert isinstance(store, PostgresStore)
-            await store.aenqueue([event], connection=connection, max_pending=self._max_pending)
-        else:
-            await asyncio.to_thread(store.enqueue, [event], max_pending=self._max_pending)
+        try:
+            if connection is not None:
+                assert isinstance(store, PostgresStore)
+                await store.aenqueue([event], connection=connection, max_pending=self._max_pending)
+            else:
+                await asyncio.to_thread(store.enqueue, [event], max_pending=self._max_pending)
+        except StoreError as err:
+            err.event_id = event.event_id
+            raise
         self._wake()
         return event.event_id
 

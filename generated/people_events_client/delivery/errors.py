@@ -7,7 +7,17 @@ from typing import Literal
 
 
 class StoreError(Exception):
-    """The store cannot be used: not a People Events store, a newer schema, an unusable file or database."""
+    """The store cannot be used: not a People Events store, a newer schema, an unusable file or database.
+
+    From an outbox's ``enqueue``, ``event_id`` is the eventId of the event it was enqueueing (else None)."""
+
+    event_id: str | None = None
+
+
+class StoreUnavailable(StoreError):
+    """The database could not be reached, or failed during the write (a lost connection, a server restart, no
+    connection within the pool's timeout). The event may or may not be enqueued: enqueue it again with
+    ``event_id=error.event_id``, so that a second row, if any, carries the same eventId (Infobip records it once)."""
 
 
 class QueueFull(StoreError):

@@ -16,7 +16,7 @@ drainers on many hosts, ``migrate()`` or ``people-events migrate STORE_URL`` fir
 STORE_URL`` runs a drainer as a process of its own.
 """
 
-from ..delivery import Counts, FinishedRecord, QueueFull, RoundPolicy, StoreError
+from ..delivery import Counts, FinishedRecord, QueueFull, RoundPolicy, StoreError, StoreUnavailable
 from .core import AsyncOutbox, Outbox, OutboxClosed
 from .runner import DrainLoop, DrainOptions, DrainTotals
 from .stores import open_store, redact
@@ -33,6 +33,7 @@ __all__ = (
     "QueueFull",
     "RoundPolicy",
     "StoreError",
+    "StoreUnavailable",
     "migrate",
     "open_store",
     "redact",
