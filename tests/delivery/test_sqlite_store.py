@@ -26,6 +26,7 @@ from people_events_client.delivery import (
     Sent,
     SQLiteStore,
     StoreError,
+    StoreUnavailable,
 )
 from tests.support.clock import FakeClock
 
@@ -327,3 +328,21 @@ def test_max_pending_is_checked_inside_the_enqueue_transaction(store: SQLiteStor
     assert store.counts().pending == 3
     store.enqueue(events(2, start=3), max_pending=5)
     assert store.counts().pending == 5
+
+
+def test_a_store_locked_past_its_busy_timeout_raises_store_unavailable(tmp_path: Path) -> None:
+    """Another process holds the write lock longer than busy_timeout: enqueue raises StoreUnavailable (a StoreError,
+    one line), writes nothing, and works again once the lock is released."""
+    store = SQLiteStore(tmp_path / "store.sqlite", busy_timeout=0.2)
+    holder = sqlite3.connect(tmp_path / "store.sqlite", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StoreUnavailable, match="database is locked") as refused:
+            store.enqueue(events(1))
+        assert "\n" not in str(refused.value)
+        assert store.counts().pending == 0
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    store.enqueue(events(1))
+    assert store.counts().pending == 1

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
-from .errors import QueueFull, StoreError
+from .errors import QueueFull, StoreError, StoreUnavailable
 from .events import Claimed, Counts, FinishedRecord, Invalid, InvalidItem, NewEvent, Outcome, Rejected, Retry, Sent
 from .records import claimed_events, finished_record, insert_rows, problem_text, room_error, to_json
 
@@ -204,7 +204,11 @@ class SQLiteStore:
                 db.executemany(sql, [(*row, now) for row in rows])
         except sqlite3.OperationalError as err:
             if getattr(err, "sqlite_errorcode", None) != sqlite3.SQLITE_FULL:
-                raise
+                # e.g. "database is locked" past busy_timeout (nothing written), or an I/O error (maybe at the commit)
+                raise StoreUnavailable(
+                    f"the SQLite outbox {self.path} could not be written ({err}); the event may or may not be "
+                    "enqueued: enqueue it again with the same event_id"
+                ) from err
             raise QueueFull(
                 f"the disk holding {self.path} is full: nothing was enqueued (events already enqueued are intact)",
                 reason="disk",
