@@ -225,7 +225,8 @@ class Outbox(_Base):
         (ValueError before anything is written). With ``connection`` (PostgreSQL), the row is written inside that
         connection's open transaction and exists only if it commits. Raises ``QueueFull`` (max_pending reached, or
         a full disk) writing nothing; with ``connection``, roll that transaction back then (a full disk has aborted
-        it)."""
+        it). Raises ``StoreUnavailable`` when the database is unreachable or was lost during the write: the event may
+        or may not be enqueued, so enqueue it again with ``event_id=error.event_id``."""
         self._check_connection(connection)
         event = self._event(person_id, definition_id, identifier_type, properties, event_id, create_person)
         store = self._store()
