@@ -62,9 +62,9 @@ class _DeadlineStream(httpcore.NetworkStream):
         if not buffer:  # h11's end of a Content-Length body: nothing goes out, so nothing can run late
             self._stream.write(buffer, timeout)
             return
-        view = memoryview(buffer)
-        for start in range(0, len(view), WRITE_CHUNK_BYTES):
-            self._stream.write(bytes(view[start : start + WRITE_CHUNK_BYTES]), _capped(timeout, httpcore.WriteTimeout))
+        for start in range(0, len(buffer), WRITE_CHUNK_BYTES):
+            chunk = buffer if len(buffer) <= WRITE_CHUNK_BYTES else buffer[start : start + WRITE_CHUNK_BYTES]
+            self._stream.write(chunk, _capped(timeout, httpcore.WriteTimeout))
 
     def close(self) -> None:
         self._stream.close()

@@ -238,19 +238,12 @@ class PostgresStore:
         rows = insert_rows(events)
         if not rows:
             return
-        driver = _psycopg()
-        try:
+        with _enqueue_errors():
             if connection is not None:
                 self._insert(connection, rows, max_pending)
             else:
                 with self._transaction() as own:
                     self._insert(own, rows, max_pending)
-        except driver.errors.UndefinedTable:
-            raise StoreError(f"the outbox table {TABLE} does not exist: {MISSING_TABLE_HINT}") from None
-        except driver.errors.DiskFull:
-            raise _disk_full() from None
-        except driver.OperationalError as err:  # psycopg_pool's PoolTimeout too
-            raise _unavailable(err) from err
 
     @staticmethod
     def _insert(connection: psycopg.Connection[Any], rows: list[tuple[Any, ...]], max_pending: int | None) -> None:
@@ -273,8 +266,7 @@ class PostgresStore:
         rows = insert_rows(events)
         if not rows:
             return
-        driver = _psycopg()
-        try:
+        with _enqueue_errors():
             async with connection.cursor() as cursor:
                 if max_pending is not None:
                     await cursor.execute(_PENDING_AT_MOST, (max_pending + 1,))
@@ -282,12 +274,6 @@ class PostgresStore:
                     if pending + len(rows) > max_pending:
                         raise room_error(pending, max_pending)
                 await cursor.executemany(_INSERT, rows)
-        except driver.errors.UndefinedTable:
-            raise StoreError(f"the outbox table {TABLE} does not exist: {MISSING_TABLE_HINT}") from None
-        except driver.errors.DiskFull:
-            raise _disk_full() from None
-        except driver.OperationalError as err:  # psycopg_pool's PoolTimeout too
-            raise _unavailable(err) from err
 
     def record_invalid(self, items: Iterable[InvalidItem]) -> None:
         sql = (
@@ -427,20 +413,26 @@ class PostgresStore:
             pool_of[1].close()
 
 
-def _disk_full() -> QueueFull:
-    """A full disk under the table (SQLSTATE 53100, ``disk_full``: PostgreSQL's code for ``ENOSPC`` when a heap,
-    TOAST or index file cannot grow). With the caller's connection, PostgreSQL has aborted its transaction."""
-    return QueueFull(
-        "the PostgreSQL server's disk is full: nothing was enqueued (events already enqueued are intact)",
-        reason="disk",
-    )
-
-
-def _unavailable(error: Exception) -> StoreUnavailable:
-    return StoreUnavailable(
-        f"the PostgreSQL outbox could not be written ({type(error).__name__}: {_first_line(error)}); the event may "
-        "or may not be enqueued: enqueue it again with the same event_id"
-    )
+@contextlib.contextmanager
+def _enqueue_errors() -> Iterator[None]:
+    """An enqueue's database errors as the store's own, each in one line."""
+    driver = _psycopg()
+    try:
+        yield
+    except driver.errors.UndefinedTable:
+        raise StoreError(f"the outbox table {TABLE} does not exist: {MISSING_TABLE_HINT}") from None
+    except driver.errors.DiskFull:
+        # SQLSTATE 53100, PostgreSQL's code for ENOSPC when a heap, TOAST or index file cannot grow. On the caller's
+        # connection, PostgreSQL has aborted its transaction.
+        raise QueueFull(
+            "the PostgreSQL server's disk is full: nothing was enqueued (events already enqueued are intact)",
+            reason="disk",
+        ) from None
+    except driver.OperationalError as err:  # psycopg_pool's PoolTimeout too
+        raise StoreUnavailable(
+            f"the PostgreSQL outbox could not be written ({type(err).__name__}: {_first_line(err)}); the event may "
+            "or may not be enqueued: enqueue it again with the same event_id"
+        ) from err
 
 
 def _scalar(row: tuple[Any, ...] | None) -> int:

@@ -230,15 +230,12 @@ class Outbox(_Base):
         self._check_connection(connection)
         event = self._event(person_id, definition_id, identifier_type, properties, event_id, create_person)
         store = self._store()
-        try:
+        with _naming(event):
             if connection is not None:
                 assert isinstance(store, PostgresStore)
                 store.enqueue([event], connection=connection, max_pending=self._max_pending)
             else:
                 store.enqueue([event], max_pending=self._max_pending)
-        except StoreError as err:
-            err.event_id = event.event_id
-            raise
         self._wake()
         return event.event_id
 
@@ -341,15 +338,12 @@ class AsyncOutbox(_Base):
         self._check_connection(connection)
         event = self._event(person_id, definition_id, identifier_type, properties, event_id, create_person)
         store = self._store()
-        try:
+        with _naming(event):
             if connection is not None:
                 assert isinstance(store, PostgresStore)
                 await store.aenqueue([event], connection=connection, max_pending=self._max_pending)
             else:
                 await asyncio.to_thread(store.enqueue, [event], max_pending=self._max_pending)
-        except StoreError as err:
-            err.event_id = event.event_id
-            raise
         self._wake()
         return event.event_id
 
@@ -407,6 +401,16 @@ class AsyncOutbox(_Base):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
     ) -> None:
         await self.aclose()
+
+
+@contextlib.contextmanager
+def _naming(event: NewEvent) -> Iterator[None]:
+    """A ``StoreError`` from enqueueing ``event`` carries its eventId, so the caller can enqueue it again with it."""
+    try:
+        yield
+    except StoreError as err:
+        err.event_id = event.event_id
+        raise
 
 
 def _at_exit(outbox: weakref.ref[Outbox]) -> None:
